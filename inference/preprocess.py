@@ -1,0 +1,87 @@
+"""Image loading and preprocessing in numpy/PIL: the one copy used by training,
+export checks and serving, so the three cannot drift apart.
+
+`preprocess` reproduces torchvision's
+`Compose([Resize(round(size * 256 / 224), BICUBIC), CenterCrop(size), ToTensor(),
+Normalize(IMAGENET_MEAN, IMAGENET_STD)])`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+#: Refuse images with more pixels than this (decompression bombs): 64 MP
+#: covers any camera photo; a 40000x40000 PNG is a few KB on disk but 1.6 GP.
+MAX_PIXELS = 64_000_000
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"})
+
+
+class ImageError(ValueError):
+    """An image file that cannot be used; the message says why."""
+
+
+def load_image(path: str | Path) -> Image.Image:
+    """Open an image file as RGB: first frame, EXIF orientation applied.
+
+    Raises ImageError with a short reason for anything unreadable.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise ImageError(f"too large ({image.width}x{image.height} pixels, limit {MAX_PIXELS})")
+                image.seek(0)
+                return _to_rgb(ImageOps.exif_transpose(image))
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageError(f"too large ({error})") from error
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise ImageError(f"not a readable image ({type(error).__name__}: {error})") from error
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB copy of any PIL mode; transparency is composited on white."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float32)
+        scale = 255.0 / max(float(array.max()), 1.0)
+        image = Image.fromarray((array * scale).astype(np.uint8))
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA"):
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image.convert("RGBA"))
+    rgb = image.convert("RGB")
+    rgb.load()
+    return rgb
+
+
+def resize_and_crop(image: Image.Image, size: int) -> Image.Image:
+    """Resize the shorter side to size*256/224 (bicubic), then centre-crop size x size."""
+    short = round(size * 256 / 224)
+    width, height = image.size
+    scale = short / min(width, height)
+    new_size = (max(short, round(width * scale)), max(short, round(height * scale)))
+    resized = image.resize(new_size, Image.Resampling.BICUBIC)
+    left = (new_size[0] - size) // 2
+    top = (new_size[1] - size) // 2
+    return resized.crop((left, top, left + size, top + size))
+
+
+def normalize(image: Image.Image) -> np.ndarray:
+    """PIL RGB image -> float32 [3, H, W], ImageNet-normalised."""
+    array = np.asarray(image, dtype=np.float32) / 255.0  # [H, W, 3]
+    array = (array - IMAGENET_MEAN) / IMAGENET_STD
+    return np.ascontiguousarray(array.transpose(2, 0, 1))
+
+
+def preprocess(image: Image.Image, size: int) -> np.ndarray:
+    """PIL RGB image -> float32 [3, size, size] ready for the image encoder."""
+    return normalize(resize_and_crop(image, size))

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One entry point for newcomers and CI.
+#   ./run.sh          set up .venv, train (if needed), export (if needed), launch the app
+#   ./run.sh test     set up .venv (if needed) and run the test suite
+#   ./run.sh lint     ruff + mypy
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=.venv
+PY="$VENV/bin/python"
+RUN=${RUN:-runs/default}
+
+setup() {
+  if [ ! -x "$PY" ] || ! cmp -s requirements.txt "$VENV/.requirements.txt"; then
+    python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
+    "$PY" -m pip install --quiet --upgrade pip
+    "$PY" -m pip install --quiet -r requirements.txt
+    cp requirements.txt "$VENV/.requirements.txt"
+  fi
+}
+
+train_if_needed() {
+  if [ ! -f "$RUN/model.pt" ]; then
+    "$PY" -m train --out "$RUN"
+  else
+    echo "using trained model $RUN/model.pt (delete it to retrain)"
+  fi
+}
+
+case "${1:-main}" in
+  main)
+    setup
+    train_if_needed
+    if [ -f export/__main__.py ]; then "$PY" -m export --run "$RUN" --out models --if-needed; fi
+    if [ -f app.py ]; then exec "$PY" app.py; fi
+    ;;
+  test)
+    setup
+    shift || true
+    exec "$PY" -m pytest -q "$@"
+    ;;
+  lint)
+    setup
+    "$PY" -m ruff check .
+    exec "$PY" -m mypy inference train export tests $( [ -f app.py ] && echo app.py )
+    ;;
+  *)
+    echo "usage: ./run.sh [main|test|lint]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,62 @@
+"""Shared fixtures: the real data set (shared copy) and small slices of it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from inference.dataset import DataError, locate_data_dir
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    try:
+        return locate_data_dir(download=False)
+    except DataError as error:
+        pytest.skip(f"data set not available: {error}")
+
+
+@pytest.fixture(scope="session")
+def test_image_paths(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / "test_images").glob("*.jpg"))
+
+
+@pytest.fixture()
+def data_copy(data_dir: Path, tmp_path: Path) -> Path:
+    """A writable copy of the tables (images linked) to break on purpose."""
+    copy = tmp_path / "data"
+    copy.mkdir()
+    for item in data_dir.iterdir():
+        if item.is_dir():
+            (copy / item.name).symlink_to(item)
+        else:
+            shutil.copy(item, copy / item.name)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def trained_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real training run on a 200-image slice (1 tower member), via the CLI."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("run")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "train",
+            "--data",
+            str(data_dir),
+            "--out",
+            str(out),
+            "--max-train-images",
+            "200",
+            "--members",
+            "1",
+        ],
+        check=True,
+    )
+    return out

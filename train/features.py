@@ -1,0 +1,117 @@
+"""Frozen-encoder features, computed once and cached on disk.
+
+A cache entry is keyed by the encoder, the views and every file's name, size
+and modification time (or every text), so retraining never re-embeds and a
+changed file is never served stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+from tqdm import tqdm
+
+from inference.preprocess import load_image, normalize, preprocess
+from inference.text import TextTokenizer
+from train.encoders import ImageEncoderSpec, PooledAndLogits, SentenceEncoder
+
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "cache" / "features"
+
+
+def _view_center(image: Image.Image, size: int) -> np.ndarray:
+    return preprocess(image, size)
+
+
+def _view_flip(image: Image.Image, size: int) -> np.ndarray:
+    return preprocess(ImageOps.mirror(image), size)
+
+
+def _view_full(image: Image.Image, size: int) -> np.ndarray:
+    """The whole picture squashed to a square: nothing cropped away."""
+    return normalize(image.resize((size, size), Image.Resampling.BICUBIC))
+
+
+#: Training-time augmentation views; serving uses "center" only.
+VIEWS: dict[str, Callable[[Image.Image, int], np.ndarray]] = {
+    "center": _view_center,
+    "flip": _view_flip,
+    "full": _view_full,
+}
+
+
+def _cache_key(parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _load_or_compute(
+    cache_dir: Path, key: str, compute: Callable[[], dict[str, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    path = cache_dir / f"{key}.npz"
+    if path.is_file():
+        with np.load(path) as cached:
+            return {name: cached[name] for name in cached.files}
+    arrays = compute()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]
+    os.replace(tmp, path)  # atomic: a crash never leaves a half-written entry
+    return arrays
+
+
+def image_features(
+    paths: Sequence[Path],
+    spec: ImageEncoderSpec,
+    encoder: Callable[[], PooledAndLogits],
+    views: Sequence[str] = ("center",),
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+    batch_size: int = 32,
+) -> dict[str, np.ndarray]:
+    """{"pooled": [V, N, F], "logits": [V, N, 1000]} for each view V of each image N."""
+    stats = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
+    key = _cache_key(["image", spec.name, spec.weights, spec.input_size, list(views), stats])
+
+    def compute() -> dict[str, np.ndarray]:
+        model = encoder()
+        pooled, logits = [], []
+        for start in tqdm(range(0, len(paths), batch_size), desc=f"embed images ({spec.name})"):
+            images = [load_image(p) for p in paths[start : start + batch_size]]
+            batch = np.stack(
+                [VIEWS[v](image, spec.input_size) for v in views for image in images]
+            )  # [V * B, 3, H, W], view-major
+            with torch.inference_mode():
+                p, lg = model(torch.from_numpy(batch))
+            pooled.append(p.numpy().reshape(len(views), len(images), -1))
+            logits.append(lg.numpy().reshape(len(views), len(images), -1))
+        return {"pooled": np.concatenate(pooled, 1), "logits": np.concatenate(logits, 1)}
+
+    return _load_or_compute(cache_dir, key, compute)
+
+
+def text_features(
+    texts: Sequence[str],
+    model_dir: Path,
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+    batch_size: int = 128,
+) -> np.ndarray:
+    """L2-normalised sentence embeddings [N, D] of `texts`."""
+    key = _cache_key(["text", str(model_dir), list(texts)])
+
+    def compute() -> dict[str, np.ndarray]:
+        tokenizer = TextTokenizer(model_dir)
+        model = SentenceEncoder(model_dir).eval()
+        out = []
+        for start in tqdm(range(0, len(texts), batch_size), desc="embed texts"):
+            tokens = tokenizer(list(texts[start : start + batch_size]))
+            with torch.inference_mode():
+                out.append(model(**{k: torch.from_numpy(v) for k, v in tokens.items()}).numpy())
+        dim = model.dim
+        return {"embedding": np.concatenate(out) if out else np.zeros((0, dim), np.float32)}
+
+    return _load_or_compute(cache_dir, key, compute)["embedding"]

@@ -1,0 +1,113 @@
+"""The match model: two linear towers into a shared space, a zero-shot label
+bridge, and a calibration that turns their fused score into a probability.
+
+score(image, text) = tower_weight * cos(P_i f_img, P_t f_txt)
+                   + bridge_weight * cos(softmax(logits / T) @ C, f_txt)
+probability       = sigmoid(calib_scale * score + calib_bias)
+
+Both terms are dot products of per-side vectors, so the fused score is a single
+dot product of [tower_img, bridge_img] and [w_t tower_txt, w_b f_txt]: a gallery
+is ranked by one matrix product and can sit in an approximate index.
+C [1000, D] holds sentence embeddings of prompts naming the ImageNet classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import torch
+from torch import nn
+
+from train.encoders import ImageEncoderSpec
+
+BRIDGE_TEMPLATES = (
+    "a photo of a {}.",
+    "a picture of a {}.",
+    "a {} in the scene.",
+)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild the model; saved inside the checkpoint."""
+
+    image: ImageEncoderSpec = field(default_factory=ImageEncoderSpec)
+    text_model_dir: str = ""
+    text_dim: int = 384
+    embed_dim: int = 256
+    members: int = 5  # independently trained tower pairs, averaged (an ensemble)
+    bridge_temperature: float = 1.0
+    tower_weight: float = 1.0
+    bridge_weight: float = 0.0
+    calib_scale: float = 1.0
+    calib_bias: float = 0.0
+    child_threshold: float = 0.5
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        return cls(**{**data, "image": ImageEncoderSpec(**data["image"])})
+
+    def updated(self, **changes: Any) -> ModelConfig:
+        return replace(self, **changes)
+
+
+class TwoTower(nn.Module):
+    """Linear projections of frozen features into a shared, normalised space.
+
+    With M members, each side projects to M chunks of E dims; each chunk is
+    normalised and the whole scaled by 1/sqrt(M), so a dot product of two
+    vectors [M * E] is the mean of the M members' cosines.
+    """
+
+    def __init__(self, config: ModelConfig, members: int = 1, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.members, self.embed_dim = members, config.embed_dim
+        self.image_proj = nn.Linear(config.image.feature_dim, members * config.embed_dim)
+        self.text_proj = nn.Linear(config.text_dim, members * config.embed_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.log_inv_temperature = nn.Parameter(torch.tensor(2.66))  # 1/T = e^2.66 ~ 14
+
+    def _normalise(self, projected: torch.Tensor) -> torch.Tensor:
+        chunks = projected.unflatten(-1, (self.members, self.embed_dim))  # [N, M, E]
+        chunks = nn.functional.normalize(chunks, dim=-1) / self.members**0.5
+        return chunks.flatten(-2)  # [N, M * E]
+
+    def embed_images(self, pooled: torch.Tensor) -> torch.Tensor:
+        """pooled [N, F] -> vectors [N, M * E] of unit norm."""
+        return self._normalise(self.image_proj(self.dropout(pooled)))
+
+    def embed_texts(self, sentences: torch.Tensor) -> torch.Tensor:
+        """sentence embeddings [N, D] -> vectors [N, M * E] of unit norm."""
+        return self._normalise(self.text_proj(self.dropout(sentences)))
+
+
+def stack_members(config: ModelConfig, towers: list[TwoTower]) -> TwoTower:
+    """One M-member TwoTower from M single-member ones (weights concatenated)."""
+    stacked = TwoTower(config, members=len(towers))
+    with torch.no_grad():
+        for name in ("image_proj", "text_proj"):
+            layer = getattr(stacked, name)
+            layer.weight.copy_(torch.cat([getattr(t, name).weight for t in towers]))
+            layer.bias.copy_(torch.cat([getattr(t, name).bias for t in towers]))
+    return stacked.eval()
+
+
+def bridge_vectors(logits: torch.Tensor, class_embeddings: torch.Tensor, temperature: float):
+    """ImageNet logits [N, 1000] -> unit vectors [N, D] in the sentence space."""
+    probs = torch.softmax(logits / temperature, dim=-1)
+    return nn.functional.normalize(probs @ class_embeddings, dim=-1)
+
+
+class ChildDetector(nn.Module):
+    """Logistic regression on pooled image features: [N, F] -> P(child) [N]."""
+
+    def __init__(self, feature_dim: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(feature_dim, 1)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.linear(pooled)).squeeze(-1)

@@ -1,0 +1,196 @@
+"""The training run: features, towers, bridge, fusion, calibration, detector,
+baseline, evaluation and checkpoint. `run` is what `python -m train` calls."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.stats import kendalltau
+from sklearn.metrics import roc_auc_score
+
+from inference.dataset import TestSet
+from inference.metrics import retrieval_metrics, target_ranks
+from inference.policy import is_restricted_image, is_restricted_text
+from train.encoders import (
+    ImageEncoderSpec,
+    build_image_encoder,
+    default_text_model_dir,
+    imagenet_class_names,
+)
+from train.features import DEFAULT_CACHE_DIR, image_features, text_features
+from train.model import BRIDGE_TEMPLATES, ModelConfig, bridge_vectors
+from train.prepare import Prepared
+from train.targets import MATCH_THRESHOLD, expert_target
+from train.towers import PositivePairs, TowerTrainingConfig
+
+EXTRA_POSITIVE_TARGET = 0.75  # other images' captions the annotators call a full match
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data_dir: Path
+    out_dir: Path
+    image_encoder: str = "efficientnet_lite0"
+    image_weights: str = "imagenet"
+    text_model_dir: Path = field(default_factory=default_text_model_dir)
+    seed: int = 0
+    validation_share: float = 0.2
+    views: tuple[str, ...] = ("center", "flip", "full")
+    towers: TowerTrainingConfig = field(default_factory=TowerTrainingConfig)
+    detector_recall: float = 0.97
+    max_train_images: int | None = None  # a slice, for quick tests
+    members: int | None = None  # tower ensemble size; ModelConfig's default if None
+    cache_dir: Path = DEFAULT_CACHE_DIR
+
+
+@dataclass
+class Features:
+    """Cached features: image rows follow `images`, text rows follow `texts`."""
+
+    train_pooled: np.ndarray  # [V, N_train, F]
+    train_logits: np.ndarray  # [V, N_train, 1000]
+    test_pooled: np.ndarray  # [N_test, F]
+    test_logits: np.ndarray  # [N_test, 1000]
+    sentences: np.ndarray  # [T, D]
+    text_row: dict[str, int]
+    class_embeddings: np.ndarray  # [1000, D]
+
+
+def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
+    spec = ImageEncoderSpec(cfg.image_encoder, cfg.image_weights)
+    encoder = partial(build_image_encoder, spec)
+    train_paths = [prep.train_set.image_dir / name for name in prep.train_set.images]
+    train = image_features(train_paths, spec, encoder, cfg.views, cfg.cache_dir)
+    test_paths = [test.image_dir / name for name in test.images]
+    tested = image_features(test_paths, spec, encoder, ("center",), cfg.cache_dir)
+    classes = imagenet_class_names()
+    prompts = [t.format(c) for c in classes for t in BRIDGE_TEMPLATES]
+    texts = sorted(
+        set(prep.captions["query_text"]) | set(prep.pairs["query_text"]) | set(test.queries["query_text"])
+    )
+    embedded = text_features(texts + prompts, cfg.text_model_dir, cfg.cache_dir)
+    class_emb = embedded[len(texts) :].reshape(len(classes), len(BRIDGE_TEMPLATES), -1).mean(1)
+    class_emb /= np.linalg.norm(class_emb, axis=1, keepdims=True)
+    return Features(
+        train["pooled"],
+        train["logits"],
+        tested["pooled"][0],
+        tested["logits"][0],
+        embedded[: len(texts)],
+        {t: i for i, t in enumerate(texts)},
+        class_emb.astype(np.float32),
+    )
+
+
+def _allowed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[~(frame["text_restricted"] | frame["image_restricted"])]
+
+
+def positives_for(prep: Prepared, feats: Features, image_row: dict[str, int]) -> PositivePairs:
+    """Own captions of train-split images plus strongly matching scored pairs."""
+    own = _allowed(prep.captions)
+    own = own[own["split"] == "train"][["image", "query_text"]]
+    scored = _allowed(prep.pairs)
+    scored = scored[(scored["split"] == "train") & (scored["target"] >= EXTRA_POSITIVE_TARGET)]
+    both = pd.concat([own, scored[["image", "query_text"]]]).drop_duplicates()
+    return PositivePairs(
+        both["image"].map(image_row).to_numpy(),
+        both["query_text"].map(feats.text_row).to_numpy(),
+    )
+
+
+def _val_retrieval(prep: Prepared, feats: Features, image_row: dict[str, int]):
+    """(val image rows [M], val caption text rows [Q], owner column [Q])."""
+    val = _allowed(prep.captions)
+    val = val[val["split"] == "val"]
+    images = sorted(set(val["image"]))
+    column = {name: i for i, name in enumerate(images)}
+    rows = np.array([image_row[name] for name in images])
+    return rows, val["query_text"].map(feats.text_row).to_numpy(), val["image"].map(column).to_numpy()
+
+
+class Scorer:
+    """Fused (uncalibrated) scores from trained towers and the label bridge."""
+
+    def __init__(self, towers, config: ModelConfig, class_embeddings: np.ndarray) -> None:
+        self.towers, self.config = towers, config
+        self.class_embeddings = torch.from_numpy(class_embeddings)
+
+    def parts(self, pooled, logits, sentences) -> tuple[np.ndarray, np.ndarray]:
+        """Tower and bridge cosine matrices [Q, N] for texts x images."""
+        with torch.no_grad():
+            s = torch.from_numpy(sentences)
+            img = self.towers.embed_images(torch.from_numpy(pooled))
+            bridge = bridge_vectors(
+                torch.from_numpy(logits), self.class_embeddings, self.config.bridge_temperature
+            )
+            return (self.towers.embed_texts(s) @ img.T).numpy(), (s @ bridge.T).numpy()
+
+    def fused(self, pooled, logits, sentences) -> np.ndarray:
+        tower, bridge = self.parts(pooled, logits, sentences)
+        return self.config.tower_weight * tower + self.config.bridge_weight * bridge
+
+
+def pair_scores(scorer: Scorer, pooled, logits, sentences, image_idx, text_idx) -> np.ndarray:
+    """Fused score [P] of pairs (image_idx[i], text_idx[i]), batched by image."""
+    out = np.empty(len(image_idx), dtype=np.float32)
+    for image in np.unique(image_idx):
+        sel = np.nonzero(image_idx == image)[0]
+        scores = scorer.fused(pooled[[image]], logits[[image]], sentences[text_idx[sel]])
+        out[sel] = scores[:, 0]
+    return out
+
+
+def pair_metrics(probabilities: np.ndarray, pairs: pd.DataFrame) -> dict[str, float]:
+    """RMSE vs target, Brier and ROC-AUC vs expert match, Kendall tau vs expert mean."""
+    expert = expert_target(pairs).to_numpy()
+    rated = ~np.isnan(expert)
+    match = expert[rated] >= MATCH_THRESHOLD - 1e-9
+    return {
+        "rmse": float(np.sqrt(np.mean((probabilities - pairs["target"].to_numpy()) ** 2))),
+        "brier": float(np.mean((probabilities[rated] - match) ** 2)),
+        "roc_auc": float(roc_auc_score(match, probabilities[rated]))
+        if 0 < match.sum() < len(match)
+        else float("nan"),
+        "kendall_tau": float(kendalltau(probabilities[rated], expert[rated]).statistic),
+        "pairs": int(len(pairs)),
+    }
+
+
+def test_metrics(scores: np.ndarray, test: TestSet, allowed: np.ndarray) -> dict[str, dict]:
+    """Retrieval metrics over all test queries and over those the policy allows."""
+    column = {name: i for i, name in enumerate(test.images)}
+    owner = test.queries["image"].map(column).to_numpy()
+    ranks = target_ranks(scores, owner)
+    return {"all": retrieval_metrics(ranks), "allowed": retrieval_metrics(ranks[allowed])}
+
+
+def test_policy(test: TestSet) -> tuple[np.ndarray, np.ndarray]:
+    """(allowed query mask [Q], child label per test image [N]) from the queries' captions."""
+    captions = test.queries.groupby("image")["query_text"].apply(list)
+    child = np.array([is_restricted_image(captions.get(name, [])) for name in test.images])
+    child_by_name = dict(zip(test.images, child, strict=False))
+    restricted_query = test.queries["query_text"].map(is_restricted_text).to_numpy()
+    own_child = test.queries["image"].map(child_by_name).to_numpy().astype(bool)
+    return ~(restricted_query | own_child), child
+
+
+def save_checkpoint(path: Path, payload: dict) -> None:
+    """torch.save atomically: a crash never leaves a truncated checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, data: object) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)

@@ -1,0 +1,110 @@
+"""From raw tables to a leak-free, policy-filtered training set.
+
+The split is by image (GroupShuffleSplit): no image is in both train and
+validation. The content policy removes every restricted image and text from
+training and validation alike.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupShuffleSplit
+
+from inference.policy import is_restricted_text
+from train.data import TrainSet, load_train_set
+from train.targets import MATCH_THRESHOLD, aggregate_targets
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Train set with targets, policy flags and the split.
+
+    pairs: TrainSet.pairs plus target, text_restricted, image_restricted, split.
+    captions: TrainSet.captions plus text_restricted, image_restricted, split.
+    child_images: image name -> bool (restricted by its known captions).
+    counts: what the policy removed, for the report.
+    """
+
+    train_set: TrainSet
+    pairs: pd.DataFrame
+    captions: pd.DataFrame
+    child_images: pd.Series
+    counts: dict[str, int]
+
+
+def child_image_labels(train_set: TrainSet, pairs: pd.DataFrame) -> pd.Series:
+    """Per image: is any caption known for it restricted? Known captions are its
+    own captions and others' captions the annotators say match it."""
+    matching = pairs[pairs["target"] >= MATCH_THRESHOLD][["image", "query_text"]]
+    known = pd.concat([train_set.captions[["image", "query_text"]], matching])
+    flags = known["query_text"].map(is_restricted_text)
+    labels = flags.groupby(known["image"]).any()
+    return labels.reindex(train_set.images, fill_value=False)
+
+
+def split_images(images: list[str], validation_share: float, seed: int) -> dict[str, str]:
+    """image -> "train" or "val", grouped by image."""
+    splitter = GroupShuffleSplit(n_splits=1, test_size=validation_share, random_state=seed)
+    index = np.arange(len(images))
+    train_idx, val_idx = next(splitter.split(index, groups=images))
+    split = {images[i]: "train" for i in train_idx}
+    split.update({images[i]: "val" for i in val_idx})
+    return split
+
+
+def prepare(data_dir: Path, validation_share: float, seed: int) -> Prepared:
+    """Load, aggregate targets, apply the content policy and split by image."""
+    train_set = load_train_set(data_dir)
+    pairs = train_set.pairs.assign(target=aggregate_targets(train_set.pairs))
+    child = child_image_labels(train_set, pairs)
+    split = split_images(train_set.images, validation_share, seed)
+
+    def flag(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(
+            text_restricted=frame["query_text"].map(is_restricted_text),
+            image_restricted=frame["image"].map(child).astype(bool),
+            split=frame["image"].map(split),
+        )
+
+    pairs, captions = flag(pairs), flag(train_set.captions)
+    touching = pairs["text_restricted"] | pairs["image_restricted"]
+    counts = {
+        "images": len(train_set.images),
+        "restricted_images": int(child.sum()),
+        "pairs": len(pairs),
+        "pairs_dropped_by_policy": int(touching.sum()),
+        "captions": len(captions),
+        "captions_dropped_by_policy": int((captions["text_restricted"] | captions["image_restricted"]).sum()),
+    }
+    print(
+        f"content policy: {counts['restricted_images']} of {counts['images']} images restricted; "
+        f"dropped {counts['pairs_dropped_by_policy']} of {counts['pairs']} scored pairs and "
+        f"{counts['captions_dropped_by_policy']} of {counts['captions']} captions",
+        file=sys.stderr,
+    )
+    return Prepared(train_set, pairs, captions, child, counts)
+
+
+def subset(prep: Prepared, count: int, seed: int) -> Prepared:
+    """The same set restricted to `count` random images (for quick runs and tests)."""
+    rng = np.random.default_rng(seed)
+    keep = sorted(rng.choice(prep.train_set.images, size=count, replace=False).tolist())
+    kept = set(keep)
+    train_set = TrainSet(
+        prep.train_set.image_dir,
+        keep,
+        prep.train_set.pairs[prep.train_set.pairs["image"].isin(kept)],
+        prep.train_set.captions[prep.train_set.captions["image"].isin(kept)],
+    )
+    return Prepared(
+        train_set,
+        prep.pairs[prep.pairs["image"].isin(kept)],
+        prep.captions[prep.captions["image"].isin(kept)],
+        prep.child_images[keep],
+        prep.counts,
+    )

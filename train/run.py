@@ -1,0 +1,159 @@
+"""`run`: the whole training job from a RunConfig to runs/NAME/{model.pt,metrics.json,report.md}."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+
+import numpy as np
+from scipy.special import expit
+
+from inference.dataset import load_test_set
+from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
+from train.calibration import calibrate, tune_fusion
+from train.detector import detector_rates, fit_detector
+from train.model import ModelConfig
+from train.pipeline import (
+    RunConfig,
+    Scorer,
+    _allowed,
+    _val_retrieval,
+    compute_features,
+    pair_metrics,
+    pair_scores,
+    positives_for,
+    save_checkpoint,
+    test_metrics,
+    test_policy,
+    write_json,
+)
+from train.prepare import prepare, subset
+from train.targets import annotation_study
+from train.towers import train_ensemble
+
+
+def _val_pairs(prep, feats, image_row):
+    """Allowed validation pairs: scored pairs plus own captions (target 1)."""
+    import pandas as pd
+
+    scored = _allowed(prep.pairs)
+    scored = scored[scored["split"] == "val"]
+    own = _allowed(prep.captions)
+    own = own[(own["split"] == "val") & ~own["query_id"].isin(scored["query_id"] + scored["image"])]
+    own = own.assign(target=1.0, e1=np.nan, e2=np.nan, e3=np.nan)
+    frame = pd.concat([scored, own], ignore_index=True)
+    return frame, frame["image"].map(image_row).to_numpy(), frame["query_text"].map(feats.text_row).to_numpy()
+
+
+def run(cfg: RunConfig) -> dict:
+    prep = prepare(cfg.data_dir, cfg.validation_share, cfg.seed)
+    if cfg.max_train_images:
+        prep = subset(prep, cfg.max_train_images, cfg.seed)
+    test = load_test_set(cfg.data_dir)
+    feats = compute_features(cfg, prep, test)
+    image_row = {name: i for i, name in enumerate(prep.train_set.images)}
+    center_pooled, center_logits = feats.train_pooled[0], feats.train_logits[0]
+
+    config = ModelConfig(
+        image=cfg_spec(cfg), text_model_dir=str(cfg.text_model_dir), text_dim=feats.sentences.shape[1]
+    )
+    if cfg.members:
+        config = config.updated(members=cfg.members)
+    val_rows, val_text, val_owner = _val_retrieval(prep, feats, image_row)
+    validation = (center_pooled[val_rows], feats.sentences[val_text], val_owner)
+    positives = positives_for(prep, feats, image_row)
+    print(
+        f"training on {len(positives.image_index)} positive pairs, "
+        f"validating on {len(val_text)} captions of {len(val_rows)} images",
+        file=sys.stderr,
+    )
+    towers, history = train_ensemble(
+        config, feats.train_pooled, feats.sentences, positives, validation, cfg.towers, cfg.seed
+    )
+
+    scorer = Scorer(towers, config, feats.class_embeddings)
+    tower_val, bridge_val = scorer.parts(center_pooled[val_rows], center_logits[val_rows], validation[1])
+    tower_w, bridge_w, fusion_table = tune_fusion(tower_val, bridge_val, val_owner)
+    scorer.config = config = config.updated(tower_weight=tower_w, bridge_weight=bridge_w)
+
+    val_pairs, vp_img, vp_txt = _val_pairs(prep, feats, image_row)
+    vp_scores = pair_scores(scorer, center_pooled, center_logits, feats.sentences, vp_img, vp_txt)
+    scale, bias, oof = calibrate(vp_scores, val_pairs["target"].to_numpy(), vp_img)
+    scorer.config = config = config.updated(calib_scale=scale, calib_bias=bias)
+
+    weights, det_bias, threshold, det_oof = fit_detector(
+        center_pooled, prep.child_images.to_numpy(), cfg.detector_recall, cfg.seed
+    )
+    config = config.updated(child_threshold=threshold)
+    allowed_queries, test_child = test_policy(test)
+    test_child_prob = expit(feats.test_pooled @ weights + det_bias)
+
+    query_sent = feats.sentences[test.queries["query_text"].map(feats.text_row).to_numpy()]
+    model_test = expit(scale * scorer.fused(feats.test_pooled, feats.test_logits, query_sent) + bias)
+
+    base = _baseline(prep, feats, image_row, cfg.seed)
+    base_val = baseline_pair_scores(base, center_pooled[vp_img], feats.sentences[vp_txt])
+    base_test = baseline_scores(base, feats.test_pooled, query_sent)
+
+    metrics = {
+        "config": config.to_dict(),
+        "run": {k: str(v) for k, v in asdict(cfg).items()},
+        "annotation_study": annotation_study(prep.train_set.pairs),
+        "policy_counts": prep.counts,
+        "positives": int(len(positives.image_index)),
+        "fusion_table": fusion_table,
+        "history": history,
+        "validation": {"model": pair_metrics(oof, val_pairs), "baseline": pair_metrics(base_val, val_pairs)},
+        "test": {
+            "model": test_metrics(model_test, test, allowed_queries),
+            "baseline": test_metrics(base_test, test, allowed_queries),
+        },
+        "detector": _detector_report(det_oof, prep, test_child_prob, test_child, threshold),
+    }
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(
+        cfg.out_dir / "model.pt",
+        {
+            "config": config.to_dict(),
+            "towers": towers.state_dict(),
+            "class_embeddings": feats.class_embeddings,
+            "detector": {"weight": weights, "bias": det_bias},
+            "metrics": {"test": metrics["test"], "validation": metrics["validation"]},
+        },
+    )
+    write_json(cfg.out_dir / "metrics.json", metrics)
+    from train.report import write_report
+
+    write_report(cfg.out_dir, metrics, test, model_test, test_child, prep.train_set.pairs, cfg.seed)
+    return metrics
+
+
+def cfg_spec(cfg: RunConfig):
+    from train.encoders import ImageEncoderSpec
+
+    return ImageEncoderSpec(cfg.image_encoder, cfg.image_weights)
+
+
+def _baseline(prep, feats, image_row, seed):
+    train_pairs = _allowed(prep.pairs)
+    train_pairs = train_pairs[train_pairs["split"] == "train"]
+    rows = train_pairs["image"].map(image_row).to_numpy()
+    texts = train_pairs["query_text"].map(feats.text_row).to_numpy()
+    return train_baseline(
+        feats.train_pooled[0][rows], feats.sentences[texts], train_pairs["target"].to_numpy(), seed
+    )
+
+
+def _detector_report(oof, prep, test_prob, test_child, threshold) -> dict:
+    labels = prep.child_images.to_numpy()
+    val_recall, val_other = detector_rates(oof, labels, threshold)
+    test_recall, test_other = detector_rates(test_prob, test_child, threshold)
+    return {
+        "threshold": threshold,
+        "validation_recall_pct": val_recall,
+        "validation_other_blocked_pct": val_other,
+        "test_recall_pct": test_recall,
+        "test_other_blocked_pct": test_other,
+        "test_child_images": int(test_child.sum()),
+        "test_images": int(len(test_child)),
+    }
