@@ -60,3 +60,24 @@ def trained_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
         check=True,
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def models_dir(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real ONNX files exported (and checked against PyTorch) from the slice run."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("export") / "models"
+    subprocess.run([sys.executable, "-m", "export", "--run", str(trained_run), "--out", str(out)], check=True)
+    return out
+
+
+@pytest.fixture()
+def small_gallery(test_image_paths: list[Path], tmp_path: Path) -> Path:
+    """Six real test images copied into a fresh folder."""
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    for path in test_image_paths[:6]:
+        shutil.copy(path, gallery / path.name)
+    return gallery

@@ -1,0 +1,70 @@
+"""python -m export --run runs/NAME --out models/ [--if-needed]
+
+Exports the image encoder, text encoder and scoring head to ONNX, checks each
+against PyTorch on real images and captions of the data set, and writes the
+tokenizer and manifest.json beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from inference.dataset import DataError, load_test_set, locate_data_dir
+from inference.models import MANIFEST, ModelFilesError, file_sha256, read_manifest, verify_checksums
+
+CHECK_IMAGES = 8
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m export", description=__doc__)
+    parser.add_argument("--run", type=Path, default=Path("runs/default"), help="training run folder")
+    parser.add_argument("--out", type=Path, default=Path("models"), help="model folder to write")
+    parser.add_argument("--data", type=Path, default=None, help="data set (for the checks)")
+    parser.add_argument(
+        "--if-needed",
+        action="store_true",
+        help="skip when --out already holds this checkpoint's intact export",
+    )
+    return parser.parse_args(argv)
+
+
+def up_to_date(checkpoint: Path, out: Path) -> bool:
+    try:
+        manifest = read_manifest(out)
+        verify_checksums(out, manifest)
+    except ModelFilesError:
+        return False
+    return manifest.get("source_checkpoint_sha256") == file_sha256(checkpoint)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    checkpoint = args.run / "model.pt"
+    if not checkpoint.is_file():
+        print(
+            f"error: {checkpoint}: not found; train first: python -m train --out {args.run}", file=sys.stderr
+        )
+        return 2
+    if args.if_needed and up_to_date(checkpoint, args.out):
+        print(f"{args.out}: up to date with {checkpoint}")
+        return 0
+    from export.onnx_export import ExportCheckError, export_run
+
+    try:
+        test = load_test_set(locate_data_dir(args.data))
+        images = [test.image_dir / name for name in test.images[:CHECK_IMAGES]]
+        captions = test.queries["query_text"].tolist()[:CHECK_IMAGES]
+        manifest = export_run(checkpoint, args.out, images, captions)
+    except (DataError, ExportCheckError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(manifest["checks_vs_pytorch"], indent=2))
+    print(f"exported to {args.out}/ ({MANIFEST}, {len(manifest['files'])} files)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Export a checkpoint to ONNX, verify every graph against PyTorch on real
+data, and write the model folder atomically (a failed export keeps the old one)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from export.modules import load_modules
+from inference.models import (
+    IMAGE_ENCODER,
+    MANIFEST,
+    SCORING_HEAD,
+    TEXT_ENCODER,
+    TOKENIZER_DIR,
+    file_sha256,
+)
+from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, load_image, preprocess
+from inference.text import MAX_TOKENS, TextTokenizer
+
+OPSET = 17
+EMBEDDING_TOLERANCE = 1e-4
+PROBABILITY_TOLERANCE = 1e-3
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+
+
+class ExportCheckError(RuntimeError):
+    """An exported graph disagrees with PyTorch beyond tolerance."""
+
+
+def _export(module, args, path: Path, inputs, outputs, dynamic) -> None:
+    torch.onnx.export(
+        module,
+        args,
+        str(path),
+        input_names=inputs,
+        output_names=outputs,
+        dynamic_axes=dynamic,
+        opset_version=OPSET,
+        dynamo=False,
+    )
+    onnx.checker.check_model(str(path))
+
+
+def _compare(name: str, expected: torch.Tensor, actual: np.ndarray, tolerance: float) -> float:
+    diff = float(np.abs(expected.detach().numpy() - actual).max())
+    if not diff <= tolerance:
+        raise ExportCheckError(f"{name}: max difference from PyTorch {diff:.2e} > {tolerance:.0e}")
+    return diff
+
+
+def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: list[str]) -> dict:
+    """Write the three graphs and tokenizer into `folder`; returns check figures."""
+    config, image, text, head = load_modules(checkpoint)
+    tokenizer_src = Path(config.text_model_dir)
+    (folder / TOKENIZER_DIR).mkdir()
+    for name in TOKENIZER_FILES:
+        if (tokenizer_src / name).is_file():
+            shutil.copy(tokenizer_src / name, folder / TOKENIZER_DIR / name)
+    pixels = np.stack([preprocess(load_image(p), config.image.input_size) for p in images])
+    tokens = TextTokenizer(folder / TOKENIZER_DIR)(captions)
+    pixel_t = torch.from_numpy(pixels)
+    token_t = {k: torch.from_numpy(v) for k, v in tokens.items()}
+    with torch.no_grad():
+        expected_image, expected_child = image(pixel_t)
+        expected_text = text(**token_t)
+        expected_prob = head(expected_text, expected_image)
+    _export(
+        image,
+        (pixel_t,),
+        folder / IMAGE_ENCODER,
+        ["pixels"],
+        ["image_vectors", "child_probability"],
+        {"pixels": {0: "n"}, "image_vectors": {0: "n"}, "child_probability": {0: "n"}},
+    )
+    _export(
+        text,
+        (token_t["input_ids"], token_t["attention_mask"]),
+        folder / TEXT_ENCODER,
+        ["input_ids", "attention_mask"],
+        ["text_vectors"],
+        {
+            "input_ids": {0: "n", 1: "tokens"},
+            "attention_mask": {0: "n", 1: "tokens"},
+            "text_vectors": {0: "n"},
+        },
+    )
+    _export(
+        head,
+        (expected_text, expected_image),
+        folder / SCORING_HEAD,
+        ["text_vectors", "image_vectors"],
+        ["probabilities"],
+        {"text_vectors": {0: "q"}, "image_vectors": {0: "n"}, "probabilities": {0: "q", 1: "n"}},
+    )
+    run = {
+        name: ort.InferenceSession(str(folder / name), providers=["CPUExecutionProvider"])
+        for name in (IMAGE_ENCODER, TEXT_ENCODER, SCORING_HEAD)
+    }
+    got_image, got_child = run[IMAGE_ENCODER].run(None, {"pixels": pixels})
+    got_text = run[TEXT_ENCODER].run(None, tokens)[0]
+    got_prob = run[SCORING_HEAD].run(None, {"text_vectors": got_text, "image_vectors": got_image})[0]
+    checks = {
+        "image_vectors": _compare(IMAGE_ENCODER, expected_image, got_image, EMBEDDING_TOLERANCE),
+        "child_probability": _compare(IMAGE_ENCODER, expected_child, got_child, PROBABILITY_TOLERANCE),
+        "text_vectors": _compare(TEXT_ENCODER, expected_text, got_text, EMBEDDING_TOLERANCE),
+        "probabilities": _compare(SCORING_HEAD, expected_prob, got_prob, PROBABILITY_TOLERANCE),
+        "images": len(images),
+        "captions": len(captions),
+    }
+    return {
+        "config": config.to_dict(),
+        "checks": checks,
+        "vector_dim": int(got_image.shape[1]),
+        "child_threshold": config.child_threshold,
+        "input_size": config.image.input_size,
+    }
+
+
+def write_manifest(folder: Path, exported: dict, checkpoint: Path) -> dict:
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            files[str(path.relative_to(folder))] = file_sha256(path)
+    manifest = {
+        "format_version": 1,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "source_checkpoint": str(checkpoint),
+        "source_checkpoint_sha256": file_sha256(checkpoint),
+        "model_config": exported["config"],
+        "vector_dim": exported["vector_dim"],
+        "child_threshold": exported["child_threshold"],
+        "preprocessing": {
+            "input_size": exported["input_size"],
+            "resize_shorter_side": round(exported["input_size"] * 256 / 224),
+            "interpolation": "bicubic",
+            "crop": "center",
+            "mean": IMAGENET_MEAN.tolist(),
+            "std": IMAGENET_STD.tolist(),
+            "max_tokens": MAX_TOKENS,
+        },
+        "checks_vs_pytorch": exported["checks"],
+        "versions": {
+            "torch": torch.__version__,
+            "onnx": onnx.__version__,
+            "onnxruntime": ort.__version__,
+            "opset": OPSET,
+        },
+        "files": files,
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Swap `new` into place of `target`; the old folder survives until then."""
+    backup = target.with_name(target.name + ".old")
+    if backup.exists():
+        shutil.rmtree(backup)
+    if target.exists():
+        target.rename(backup)
+    new.rename(target)
+    if backup.exists():
+        shutil.rmtree(backup)
+
+
+def export_run(checkpoint: Path, out: Path, images: list[Path], captions: list[str]) -> dict:
+    """Export, verify and install into `out`; returns the manifest."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the model folder is not
+    try:
+        exported = export_all(checkpoint, staging, images, captions)
+        manifest = write_manifest(staging, exported, checkpoint)
+        replace_folder(staging, out)
+        return manifest
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)

@@ -1,0 +1,81 @@
+"""Command line for the ONNX search engine (no torch).
+
+python -m inference search "QUERY" --gallery DIR [--models DIR] [--top-k K] [--json]
+python -m inference evaluate --data DIR [--models DIR] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from inference.dataset import DataError
+from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
+from inference.preprocess import ImageError
+from inference.search import QueryError
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m inference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    search = commands.add_parser("search", help="top K gallery images for a query")
+    search.add_argument("query")
+    search.add_argument("--gallery", type=Path, required=True)
+    search.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
+    search.add_argument("--top-k", type=int, default=10)
+    search.add_argument("--json", action="store_true")
+    evaluate = commands.add_parser("evaluate", help="Recall@K of the ONNX engine on the test set")
+    evaluate.add_argument("--data", type=Path, default=None)
+    evaluate.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
+    evaluate.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if getattr(args, "top_k", 1) < 1:
+        parser.error("--top-k must be at least 1")
+    return args
+
+
+def run_search(args: argparse.Namespace) -> dict:
+    from inference.models import SearchModels
+    from inference.search import SearchEngine, normalize_query
+
+    normalize_query(args.query)  # fail fast, before loading models
+    engine = SearchEngine(args.gallery, SearchModels(args.models), progress=not args.json)
+    response = engine.search(args.query, k=args.top_k).to_json()
+    if not args.json:
+        if response["message"]:
+            print(response["message"])
+        for r in response["results"]:
+            print(f"{r['score']:.3f}  {'[restricted] ' if r['restricted'] else ''}{r['image']}")
+        for line in response["skipped"]:
+            print(f"skipped {line}", file=sys.stderr)
+    return response
+
+
+def run_evaluate(args: argparse.Namespace) -> dict:
+    from inference.evaluate import evaluate_test_set
+
+    metrics = evaluate_test_set(args.data, args.models)
+    if not args.json:
+        for key, value in metrics.items():
+            print(f"{key:24s} {value}")
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        result = run_search(args) if args.command == "search" else run_evaluate(args)
+    except (QueryError, ModelFilesError, DataError, FileNotFoundError, ImageError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

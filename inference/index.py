@@ -1,0 +1,210 @@
+"""On-disk gallery index: image vectors keyed by file name, size and mtime.
+
+Only new or changed files are embedded again; deleted files drop out. The index
+is one .npz written atomically (temp file + os.replace), also every
+`CHECKPOINT_EVERY` images during a long build, so a crash leaves a loadable
+index and the next run resumes where it stopped. An index with another schema
+version or model is rebuilt, not trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from inference.models import SearchModels
+from inference.preprocess import IMAGE_SUFFIXES, ImageError, load_image
+
+SCHEMA_VERSION = 1
+BATCH_SIZE = 16
+CHECKPOINT_EVERY = 256
+
+
+@dataclass
+class GalleryIndex:
+    """names [N] (paths relative to the gallery), vectors [N, D], child_probability [N]."""
+
+    gallery: Path
+    names: list[str]
+    stamps: list[tuple[int, int]]  # (size, mtime_ns) per file
+    vectors: np.ndarray
+    child_probability: np.ndarray
+    skipped: list[str] = field(default_factory=list)  # "path: reason"
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.gallery / name for name in self.names]
+
+
+def index_path(models: SearchModels, gallery: Path, cache_dir: Path | None = None) -> Path:
+    """Where the index of `gallery` lives: <models>/index/<name>-<hash>.npz by default."""
+    key = hashlib.sha1(str(gallery.resolve()).encode()).hexdigest()[:12]
+    return (cache_dir or models.dir / "index") / f"{gallery.resolve().name}-{key}.npz"
+
+
+def scan_gallery(gallery: Path) -> tuple[dict[str, tuple[int, int]], list[str]]:
+    """Image files under `gallery` (relative name -> (size, mtime_ns)) and skipped entries."""
+    found: dict[str, tuple[int, int]] = {}
+    skipped: list[str] = []
+    seen_dirs: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(
+        gallery,
+        followlinks=True,
+        onerror=lambda e: skipped.append(f"{e.filename}: unreadable folder ({e.strerror})"),
+    ):
+        stat = os.stat(root)
+        if (stat.st_dev, stat.st_ino) in seen_dirs:  # symlink loop
+            skipped.append(f"{root}: symlink loop, not followed")
+            dirs[:] = []
+            continue
+        seen_dirs.add((stat.st_dev, stat.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root) / name
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                info = path.stat()
+            except OSError as error:
+                skipped.append(f"{path}: cannot stat ({error.strerror})")
+                continue
+            found[str(path.relative_to(gallery))] = (info.st_size, info.st_mtime_ns)
+    return found, skipped
+
+
+def load_index(path: Path, gallery: Path, model_id: str) -> GalleryIndex | None:
+    """The stored index, or None if absent, corrupt, of another schema or model."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if meta.get("schema") != SCHEMA_VERSION or meta.get("model_id") != model_id:
+                return None
+            names = [str(n) for n in data["names"]]
+            stamps = [tuple(int(v) for v in row) for row in data["stamps"]]
+            vectors, child = data["vectors"], data["child_probability"]
+            if not (len(names) == len(stamps) == len(vectors) == len(child)):
+                return None
+            if hashlib.sha256(vectors.tobytes()).hexdigest() != meta.get("vectors_sha256"):
+                return None
+    except (OSError, ValueError, KeyError, json.JSONDecodeError, EOFError):
+        return None
+    return GalleryIndex(gallery, names, stamps, vectors, child)  # type: ignore[arg-type]
+
+
+def save_index(index: GalleryIndex, path: Path, model_id: str) -> None:
+    """Write atomically: readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "schema": SCHEMA_VERSION,
+        "model_id": model_id,
+        "vectors_sha256": hashlib.sha256(index.vectors.tobytes()).hexdigest(),
+    }
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}.npz")
+    try:
+        with open(tmp, "wb") as handle:
+            np.savez(
+                handle,
+                meta=np.array(json.dumps(meta)),
+                names=np.array(index.names, dtype=str),
+                stamps=np.array(index.stamps, dtype=np.int64).reshape(-1, 2),
+                vectors=index.vectors,
+                child_probability=index.child_probability,
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _empty(gallery: Path, dim: int) -> GalleryIndex:
+    return GalleryIndex(gallery, [], [], np.zeros((0, dim), np.float32), np.zeros(0, np.float32))
+
+
+def _keep(index: GalleryIndex, keep: list[int]) -> GalleryIndex:
+    return GalleryIndex(
+        index.gallery,
+        [index.names[i] for i in keep],
+        [index.stamps[i] for i in keep],
+        index.vectors[keep],
+        index.child_probability[keep],
+        index.skipped,
+    )
+
+
+def _append(index: GalleryIndex, names, stamps, vectors, child) -> GalleryIndex:
+    return GalleryIndex(
+        index.gallery,
+        index.names + names,
+        index.stamps + stamps,
+        np.concatenate([index.vectors, vectors]),
+        np.concatenate([index.child_probability, child]),
+        index.skipped,
+    )
+
+
+def embed_files(models: SearchModels, gallery: Path, names: list[str]):
+    """Embed files; returns (ok names, vectors [K, D], child [K], skipped reasons)."""
+    pixels, ok, skipped = [], [], []
+    for name in names:
+        try:
+            pixels.append(models.preprocess(load_image(gallery / name)))
+            ok.append(name)
+        except ImageError as error:
+            skipped.append(f"{gallery / name}: {error}")
+    if not ok:
+        dim = int(models.manifest["vector_dim"])
+        return ok, np.zeros((0, dim), np.float32), np.zeros(0, np.float32), skipped
+    vectors, child = models.embed_images(np.stack(pixels))
+    return ok, vectors, child, skipped
+
+
+def update_index(
+    models: SearchModels,
+    gallery: Path,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    on_progress=None,
+) -> GalleryIndex:
+    """Bring the gallery's index up to date and return it.
+
+    on_progress(done, total) is called after each batch (for UIs).
+    """
+    if not gallery.is_dir():
+        raise FileNotFoundError(f"{gallery}: gallery folder not found")
+    path = index_path(models, gallery, cache_dir)
+    dim = int(models.manifest["vector_dim"])
+    index = load_index(path, gallery, models.model_id) or _empty(gallery, dim)
+    found, skipped = scan_gallery(gallery)
+    keep = [i for i, name in enumerate(index.names) if found.get(name) == index.stamps[i]]
+    changed = len(keep) != len(index.names)
+    index = _keep(index, keep)
+    todo = [name for name in found if name not in set(index.names)]
+    done_since_save = 0
+    bar = tqdm(
+        total=len(todo), desc="index gallery", unit="img", disable=not progress or not todo, file=sys.stderr
+    )
+    for start in range(0, len(todo), BATCH_SIZE):
+        batch = todo[start : start + BATCH_SIZE]
+        ok, vectors, child, bad = embed_files(models, gallery, batch)
+        index = _append(index, ok, [found[n] for n in ok], vectors, child)
+        skipped += bad
+        bar.update(len(batch))
+        done_since_save += len(batch)
+        if on_progress:
+            on_progress(start + len(batch), len(todo))
+        if done_since_save >= CHECKPOINT_EVERY:
+            save_index(index, path, models.model_id)
+            done_since_save = 0
+    bar.close()
+    if todo or changed or not path.is_file():
+        save_index(index, path, models.model_id)
+    index.skipped = skipped
+    return index

@@ -1,0 +1,128 @@
+"""The exported models on onnxruntime: manifest, sessions and the three verbs
+`embed_images`, `embed_texts` and `probabilities`. No torch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from inference.dataset import REPO_ROOT
+from inference.preprocess import preprocess
+from inference.text import TextTokenizer
+
+DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+MANIFEST = "manifest.json"
+IMAGE_ENCODER = "image_encoder.onnx"
+TEXT_ENCODER = "text_encoder.onnx"
+SCORING_HEAD = "scoring_head.onnx"
+TOKENIZER_DIR = "tokenizer"
+REBUILD_HINT = "rebuild with: python -m export --run runs/default --out {models}"
+
+
+class ModelFilesError(RuntimeError):
+    """Missing or corrupt model files; the message names the file and the fix."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_manifest(models_dir: Path) -> dict:
+    """The manifest, after checking every file it lists exists."""
+    hint = REBUILD_HINT.format(models=models_dir)
+    path = models_dir / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+        files = manifest["files"]
+    except FileNotFoundError:
+        raise ModelFilesError(f"{path}: not found; {hint}") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ModelFilesError(f"{path}: corrupt ({error}); {hint}") from None
+    for name in files:
+        if not (models_dir / name).is_file():
+            raise ModelFilesError(f"{models_dir / name}: missing; {hint}")
+    return manifest
+
+
+def verify_checksums(models_dir: Path, manifest: dict) -> None:
+    """Raise ModelFilesError naming the first file whose checksum differs."""
+    for name, expected in manifest["files"].items():
+        if file_sha256(models_dir / name) != expected:
+            raise ModelFilesError(
+                f"{models_dir / name}: checksum mismatch (corrupt or changed); "
+                + REBUILD_HINT.format(models=models_dir)
+            )
+
+
+def _session(path: Path, threads: int | None) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own untyped errors
+        raise ModelFilesError(
+            f"{path}: cannot load ({str(error).splitlines()[0]}); " + REBUILD_HINT.format(models=path.parent)
+        ) from None
+
+
+class SearchModels:
+    """Lazily loaded ONNX sessions for one exported model folder."""
+
+    def __init__(
+        self, models_dir: str | Path = DEFAULT_MODELS_DIR, threads: int | None = None, verify: bool = True
+    ) -> None:
+        self.dir = Path(models_dir)
+        self.manifest = read_manifest(self.dir)
+        if verify:
+            verify_checksums(self.dir, self.manifest)
+        self.threads = threads
+        self.input_size = int(self.manifest["preprocessing"]["input_size"])
+        self.child_threshold = float(self.manifest["child_threshold"])
+        self.model_id = self.manifest["files"][IMAGE_ENCODER][:16]
+
+    @cached_property
+    def _image_session(self) -> ort.InferenceSession:
+        return _session(self.dir / IMAGE_ENCODER, self.threads)
+
+    @cached_property
+    def _text_session(self) -> ort.InferenceSession:
+        return _session(self.dir / self.manifest.get("text_encoder", TEXT_ENCODER), self.threads)
+
+    @cached_property
+    def _head_session(self) -> ort.InferenceSession:
+        return _session(self.dir / SCORING_HEAD, self.threads)
+
+    @cached_property
+    def tokenizer(self) -> TextTokenizer:
+        return TextTokenizer(self.dir / TOKENIZER_DIR)
+
+    def preprocess(self, image) -> np.ndarray:
+        """PIL RGB image -> float32 [3, S, S]."""
+        return preprocess(image, self.input_size)
+
+    def embed_images(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """pixels [N, 3, S, S] -> (image vectors [N, D], child probability [N])."""
+        vectors, child = self._image_session.run(None, {"pixels": pixels.astype(np.float32)})
+        return vectors, child
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """texts -> text vectors [N, D] (fusion weights included)."""
+        return self._text_session.run(None, self.tokenizer(texts))[0]
+
+    def probabilities(self, text_vectors: np.ndarray, image_vectors: np.ndarray) -> np.ndarray:
+        """Calibrated match probabilities [Q, N]."""
+        feeds = {
+            "text_vectors": text_vectors.astype(np.float32),
+            "image_vectors": image_vectors.astype(np.float32),
+        }
+        return self._head_session.run(None, feeds)[0]

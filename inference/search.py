@@ -1,0 +1,138 @@
+"""The search engine: a gallery index, the ONNX models and the content policy.
+
+Ranking is one matrix product over the stored image vectors (text vector . image
+vectors = the fused score); the scoring head turns the top K scores into
+calibrated probabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inference.index import GalleryIndex, update_index
+from inference.models import SearchModels
+from inference.policy import DISCLAIMER, is_restricted_image, is_restricted_text
+from inference.preprocess import load_image
+from inference.ranking import top_k
+
+CAPTIONS_FILE = "captions.csv"  # optional, in a gallery: columns image, caption
+
+
+class QueryError(ValueError):
+    """A query that cannot be searched (blank); the message says why."""
+
+
+@dataclass
+class Result:
+    image: Path
+    score: float  # calibrated probability in [0, 1]
+    restricted: bool
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    restricted: bool
+    message: str | None
+    results: list[Result] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "query": self.query,
+            "restricted": self.restricted,
+            "message": self.message,
+            "results": [
+                {"image": str(r.image), "score": r.score, "restricted": r.restricted} for r in self.results
+            ],
+            "skipped": self.skipped,
+        }
+
+
+def known_captions(gallery: Path) -> dict[str, list[str]]:
+    """Captions people wrote for gallery images: `captions.csv` in the gallery, or
+    the data set's `test_queries.csv` beside a `test_images` folder."""
+    own = gallery / CAPTIONS_FILE
+    if own.is_file():
+        frame = pd.read_csv(own, dtype=str, keep_default_na=False)
+        return frame.groupby("image")["caption"].apply(list).to_dict()
+    queries = gallery.parent / "test_queries.csv"
+    if gallery.name == "test_images" and queries.is_file():
+        frame = pd.read_csv(queries, sep="|", index_col=0, dtype=str, keep_default_na=False)
+        return frame.groupby("image")["query_text"].apply(list).to_dict()
+    return {}
+
+
+def normalize_query(query: str) -> str:
+    """Collapse whitespace and drop control characters; raise QueryError if blank."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in query)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise QueryError("the query is empty: type a few words describing the picture")
+    return cleaned
+
+
+class SearchEngine:
+    """Text and image search over one gallery folder."""
+
+    def __init__(
+        self, gallery: Path, models: SearchModels, cache_dir: Path | None = None, progress: bool = True
+    ) -> None:
+        self.gallery, self.models, self.cache_dir = Path(gallery), models, cache_dir
+        self.refresh(progress=progress)
+
+    def refresh(self, progress: bool = True, on_progress=None) -> GalleryIndex:
+        """Re-scan the gallery, embedding only new or changed files."""
+        self.index = update_index(self.models, self.gallery, self.cache_dir, progress, on_progress)
+        captions = known_captions(self.gallery)
+        self.restricted = np.array(
+            [
+                is_restricted_image(captions[name])
+                if name in captions
+                else bool(prob >= self.models.child_threshold)
+                for name, prob in zip(self.index.names, self.index.child_probability, strict=True)
+            ],
+            dtype=bool,
+        )
+        return self.index
+
+    def __len__(self) -> int:
+        return len(self.index.names)
+
+    def _results(self, top: np.ndarray, probabilities: np.ndarray, min_probability: float):
+        return [
+            Result(self.index.paths[i], float(p), bool(self.restricted[i]))
+            for i, p in zip(top, probabilities, strict=True)
+            if p >= min_probability
+        ]
+
+    def search(self, query: str, k: int = 10, min_probability: float = 0.0) -> SearchResponse:
+        """Top K images for a text query, each with its match probability."""
+        text = normalize_query(query)
+        if is_restricted_text(text):
+            return SearchResponse(query, True, DISCLAIMER, [], list(self.index.skipped))
+        vector = self.models.embed_texts([text])  # [1, D]
+        top = top_k(self.index.vectors, vector[0], k)
+        probabilities = self.models.probabilities(vector, self.index.vectors[top])[0]
+        return SearchResponse(
+            query, False, None, self._results(top, probabilities, min_probability), list(self.index.skipped)
+        )
+
+    def similar(self, image: Path | str, k: int = 10) -> list[Result]:
+        """Gallery images most like `image` (a gallery file or any picture), by
+        cosine of image vectors; score = cosine mapped to [0, 1]."""
+        path = Path(image)
+        names = {p.resolve(): i for i, p in enumerate(self.index.paths)}
+        own = names.get(path.resolve())
+        if own is not None:
+            vector = self.index.vectors[own]
+        else:
+            vector = self.models.embed_images(self.models.preprocess(load_image(path))[None])[0][0]
+        norms = np.linalg.norm(self.index.vectors, axis=1) * np.linalg.norm(vector) + 1e-12
+        top = top_k(self.index.vectors, vector, k, exclude=own)
+        cosine = (self.index.vectors[top] @ vector) / norms[top]
+        return self._results(top, (cosine + 1) / 2, 0.0)

@@ -1,0 +1,181 @@
+"""The ONNX engine: index updates, atomic writes, ranking, policy, CLI."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from inference.index import index_path, load_index, update_index
+from inference.models import SearchModels
+from inference.policy import DISCLAIMER
+from inference.ranking import top_k
+from inference.search import QueryError, SearchEngine
+
+
+class CountingModels(SearchModels):
+    """Real models that count how many images they embed (a spy, not a fake)."""
+
+    embedded = 0
+
+    def embed_images(self, pixels):
+        self.embedded += len(pixels)
+        return super().embed_images(pixels)
+
+
+def test_index_adds_changes_and_deletes_incrementally(models_dir, small_gallery, test_image_paths, tmp_path):
+    models = CountingModels(models_dir)
+    cache = tmp_path / "index"
+    first = update_index(models, small_gallery, cache, progress=False)
+    assert len(first.names) == 6 and models.embedded == 6
+    again = update_index(models, small_gallery, cache, progress=False)
+    assert models.embedded == 6  # nothing new
+    np.testing.assert_array_equal(again.vectors, first.vectors)
+
+    shutil.copy(test_image_paths[10], small_gallery / "added.jpg")
+    changed = sorted(first.names)[0]
+    shutil.copy(test_image_paths[11], small_gallery / changed)
+    os.utime(small_gallery / changed, ns=(1, 1))
+    deleted = sorted(first.names)[1]
+    (small_gallery / deleted).unlink()
+    updated = update_index(models, small_gallery, cache, progress=False)
+    assert models.embedded == 8  # the added and the changed file only
+    assert deleted not in updated.names and "added.jpg" in updated.names
+    row = updated.names.index(changed)
+    assert not np.allclose(updated.vectors[row], first.vectors[first.names.index(changed)])
+
+
+def test_crash_during_save_keeps_old_index(models_dir, small_gallery, tmp_path, monkeypatch):
+    models = SearchModels(models_dir)
+    cache = tmp_path / "index"
+    update_index(models, small_gallery, cache, progress=False)
+    path = index_path(models, small_gallery, cache)
+    before = path.read_bytes()
+    (small_gallery / sorted(os.listdir(small_gallery))[0]).unlink()
+
+    def crash(handle, **arrays):
+        handle.write(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("inference.index.np.savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        update_index(models, small_gallery, cache, progress=False)
+    assert path.read_bytes() == before
+    assert [p.name for p in cache.iterdir()] == [path.name]  # no temp file left
+    assert load_index(path, small_gallery, models.model_id) is not None
+
+
+def test_corrupt_index_is_rebuilt(models_dir, small_gallery, tmp_path):
+    models = SearchModels(models_dir)
+    cache = tmp_path / "index"
+    update_index(models, small_gallery, cache, progress=False)
+    path = index_path(models, small_gallery, cache)
+    path.write_bytes(b"not an index")
+    assert load_index(path, small_gallery, models.model_id) is None
+    assert len(update_index(models, small_gallery, cache, progress=False).names) == 6
+
+
+def test_top_k_matches_brute_force_on_seeded_vectors():
+    rng = np.random.default_rng(42)
+    vectors = rng.normal(size=(1000, 32)).astype(np.float32)
+    for _ in range(20):
+        query = rng.normal(size=32).astype(np.float32)
+        k = int(rng.integers(1, 50))
+        brute = np.argsort(-(vectors @ query), kind="stable")[:k]
+        np.testing.assert_array_equal(top_k(vectors, query, k), brute)
+    assert len(top_k(vectors[:3], query, 10)) == 3
+    assert 0 not in top_k(vectors[:3], vectors[0], 10, exclude=0)
+
+
+def test_search_policy_and_errors(models_dir, small_gallery, tmp_path):
+    (small_gallery / "captions.csv").write_text(
+        "image,caption\n" + f"{sorted(os.listdir(small_gallery))[0]},A little boy on a swing\n"
+    )
+    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    response = engine.search("a person outdoors", k=6)
+    assert len(response.results) == 6
+    assert all(0.0 <= r.score <= 1.0 for r in response.results)
+    scores = [r.score for r in response.results]
+    assert scores == sorted(scores, reverse=True)
+    flagged = {r.image.name for r in response.results if r.restricted}
+    assert sorted(os.listdir(small_gallery))[0] in flagged
+    child = engine.search("Two KIDS' toys")
+    assert child.restricted and child.message == DISCLAIMER and child.results == []
+    with pytest.raises(QueryError):
+        engine.search(" \t\n")
+    assert all(r.score >= 0.99 for r in engine.search("dog", min_probability=0.99).results)
+
+
+def test_find_similar_ranks_the_image_itself_out(models_dir, small_gallery, tmp_path):
+    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    source = engine.index.paths[0]
+    results = engine.similar(source, k=3)
+    assert len(results) == 3 and source not in [r.image for r in results]
+    copy = tmp_path / "copy.jpg"
+    shutil.copy(source, copy)
+    assert engine.similar(copy, k=1)[0].image == source  # an uploaded twin finds the original
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "inference", *args], capture_output=True, text=True)
+
+
+def test_cli_search_json(models_dir, small_gallery):
+    result = _cli(
+        "search",
+        "a dog runs",
+        "--gallery",
+        str(small_gallery),
+        "--models",
+        str(models_dir),
+        "--top-k",
+        "3",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"query", "restricted", "message", "results", "skipped"}
+    assert len(payload["results"]) == 3
+    assert all(set(r) == {"image", "score", "restricted"} for r in payload["results"])
+    child = json.loads(
+        _cli(
+            "search", "a baby", "--gallery", str(small_gallery), "--models", str(models_dir), "--json"
+        ).stdout
+    )
+    assert child["restricted"] and child["message"] == DISCLAIMER and child["results"] == []
+
+
+def test_cli_blank_query_is_one_line(models_dir, small_gallery):
+    result = _cli("search", "   ", "--gallery", str(small_gallery), "--models", str(models_dir))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+
+
+def test_cli_missing_models_is_one_line(small_gallery, tmp_path):
+    result = _cli("search", "dog", "--gallery", str(small_gallery), "--models", str(tmp_path))
+    assert result.returncode == 2 and "manifest.json: not found" in result.stderr
+    assert "python -m export" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_evaluate_agrees_with_training(trained_run, models_dir, data_dir):
+    result = _cli("evaluate", "--data", str(data_dir), "--models", str(models_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    engine = json.loads(result.stdout)
+    trained = json.loads((trained_run / "metrics.json").read_text())["test"]["model"]["all"]
+    for key in ("recall@1", "recall@5", "recall@10"):
+        assert abs(engine[key] - trained[key]) <= 0.5
+    assert engine["queries"] == trained["queries"] and engine["images"] == 70
+
+
+def test_serving_imports_no_torch():
+    code = (
+        "import sys, inference, inference.search, inference.models, inference.index, "
+        "inference.evaluate, inference.__main__; "
+        "bad = [m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'train'))]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
