@@ -19,17 +19,17 @@ def evaluate_test_set(data: Path | None, models_dir: Path) -> dict:
     test = load_test_set(locate_data_dir(data))
     models = SearchModels(models_dir)
     engine = SearchEngine(test.image_dir, models, progress=False)
-    column = {name: i for i, name in enumerate(engine.index.names)}
+    column = {path.name: i for i, path in enumerate(engine.paths)}
     missing = [name for name in test.images if name not in column]
     if missing:
         raise FileNotFoundError(f"{test.image_dir / missing[0]}: test image could not be indexed")
     texts = test.queries["query_text"].tolist()
     text_vectors = np.concatenate([models.embed_texts(texts[i : i + 64]) for i in range(0, len(texts), 64)])
     rows = [column[name] for name in test.images]
-    scores = text_vectors @ engine.index.vectors[rows].T  # [Q, N] fused scores
+    scores = text_vectors @ engine.vectors[rows].T  # [Q, N] fused scores
     owner = test.queries["image"].map({name: i for i, name in enumerate(test.images)}).to_numpy()
     ranks = target_ranks(scores, owner)
-    restricted_image = dict(zip(engine.index.names, engine.restricted, strict=True))
+    restricted_image = {path.name: flag for path, flag in zip(engine.paths, engine.restricted, strict=True)}
     allowed = np.array(
         [
             not is_restricted_text(t) and not restricted_image[img]

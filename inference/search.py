@@ -77,35 +77,56 @@ def normalize_query(query: str) -> str:
 
 
 class SearchEngine:
-    """Text and image search over one gallery folder."""
+    """Text and image search over one or more gallery folders (e.g. a photo
+    folder plus an uploads folder), each with its own cached index."""
 
     def __init__(
-        self, gallery: Path, models: SearchModels, cache_dir: Path | None = None, progress: bool = True
+        self,
+        galleries: Path | list[Path],
+        models: SearchModels,
+        cache_dir: Path | None = None,
+        progress: bool = True,
     ) -> None:
-        self.gallery, self.models, self.cache_dir = Path(gallery), models, cache_dir
+        folders = galleries if isinstance(galleries, list) else [galleries]
+        self.galleries = [Path(g) for g in folders]
+        self.models, self.cache_dir = models, cache_dir
         self.refresh(progress=progress)
 
-    def refresh(self, progress: bool = True, on_progress=None) -> GalleryIndex:
-        """Re-scan the gallery, embedding only new or changed files."""
-        self.index = update_index(self.models, self.gallery, self.cache_dir, progress, on_progress)
-        captions = known_captions(self.gallery)
-        self.restricted = np.array(
+    @property
+    def gallery(self) -> Path:
+        return self.galleries[0]
+
+    def refresh(self, progress: bool = True, on_progress=None) -> None:
+        """Re-scan the folders, embedding only new or changed files."""
+        indexes = [
+            update_index(self.models, g, self.cache_dir, progress, on_progress)
+            for g in self.galleries
+            if g.is_dir() or g == self.galleries[0]
+        ]
+        dim = int(self.models.manifest["vector_dim"])
+        self.paths = [p for index in indexes for p in index.paths]
+        self.vectors = np.concatenate([i.vectors for i in indexes]) if indexes else np.zeros((0, dim))
+        self.skipped = [line for index in indexes for line in index.skipped]
+        self.restricted = np.concatenate([self._restricted(i) for i in indexes]).astype(bool)
+
+    def _restricted(self, index: GalleryIndex) -> np.ndarray:
+        captions = known_captions(index.gallery)
+        return np.array(
             [
                 is_restricted_image(captions[name])
                 if name in captions
                 else bool(prob >= self.models.child_threshold)
-                for name, prob in zip(self.index.names, self.index.child_probability, strict=True)
+                for name, prob in zip(index.names, index.child_probability, strict=True)
             ],
             dtype=bool,
         )
-        return self.index
 
     def __len__(self) -> int:
-        return len(self.index.names)
+        return len(self.paths)
 
     def _results(self, top: np.ndarray, probabilities: np.ndarray, min_probability: float):
         return [
-            Result(self.index.paths[i], float(p), bool(self.restricted[i]))
+            Result(self.paths[i], float(p), bool(self.restricted[i]))
             for i, p in zip(top, probabilities, strict=True)
             if p >= min_probability
         ]
@@ -114,25 +135,25 @@ class SearchEngine:
         """Top K images for a text query, each with its match probability."""
         text = normalize_query(query)
         if is_restricted_text(text):
-            return SearchResponse(query, True, DISCLAIMER, [], list(self.index.skipped))
+            return SearchResponse(query, True, DISCLAIMER, [], list(self.skipped))
         vector = self.models.embed_texts([text])  # [1, D]
-        top = top_k(self.index.vectors, vector[0], k)
-        probabilities = self.models.probabilities(vector, self.index.vectors[top])[0]
+        top = top_k(self.vectors, vector[0], k)
+        probabilities = self.models.probabilities(vector, self.vectors[top])[0]
         return SearchResponse(
-            query, False, None, self._results(top, probabilities, min_probability), list(self.index.skipped)
+            query, False, None, self._results(top, probabilities, min_probability), list(self.skipped)
         )
 
     def similar(self, image: Path | str, k: int = 10) -> list[Result]:
         """Gallery images most like `image` (a gallery file or any picture), by
         cosine of image vectors; score = cosine mapped to [0, 1]."""
         path = Path(image)
-        names = {p.resolve(): i for i, p in enumerate(self.index.paths)}
-        own = names.get(path.resolve())
+        rows = {p.resolve(): i for i, p in enumerate(self.paths)}
+        own = rows.get(path.resolve())
         if own is not None:
-            vector = self.index.vectors[own]
+            vector = self.vectors[own]
         else:
             vector = self.models.embed_images(self.models.preprocess(load_image(path))[None])[0][0]
-        norms = np.linalg.norm(self.index.vectors, axis=1) * np.linalg.norm(vector) + 1e-12
-        top = top_k(self.index.vectors, vector, k, exclude=own)
-        cosine = (self.index.vectors[top] @ vector) / norms[top]
+        top = top_k(self.vectors, vector, k, exclude=own)
+        norms = np.linalg.norm(self.vectors[top], axis=1) * np.linalg.norm(vector) + 1e-12
+        cosine = (self.vectors[top] @ vector) / norms
         return self._results(top, (cosine + 1) / 2, 0.0)

@@ -111,7 +111,7 @@ def test_search_policy_and_errors(models_dir, small_gallery, tmp_path):
 
 def test_find_similar_ranks_the_image_itself_out(models_dir, small_gallery, tmp_path):
     engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
-    source = engine.index.paths[0]
+    source = engine.paths[0]
     results = engine.similar(source, k=3)
     assert len(results) == 3 and source not in [r.image for r in results]
     copy = tmp_path / "copy.jpg"

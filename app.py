@@ -1,0 +1,213 @@
+"""Gradio gallery search: `python app.py [--gallery DIR] [--models DIR] [--host H] [--port P]`.
+
+Runs on the torch-free ONNX engine. Callbacks are plain methods of `SearchApp`
+(strings and paths in, (image, caption) lists out) so tests call them directly;
+`build_ui` wires them to Gradio; `launch()` runs only under __main__.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+import gradio as gr
+from PIL import Image
+
+from inference.dataset import DataError, load_test_set, locate_data_dir
+from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
+from inference.policy import DISCLAIMER, is_restricted_text
+from inference.preprocess import IMAGE_SUFFIXES, ImageError
+from inference.search import QueryError, Result, SearchEngine
+from inference.tiles import thumbnail
+
+DEFAULT_UPLOADS = Path(__file__).resolve().parent / "uploads"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+EXAMPLE_COUNT = 10
+GalleryItems = list[tuple[Image.Image, str]]
+
+
+class SearchApp:
+    """The app's state (engine, uploads folder) and its callbacks."""
+
+    def __init__(self, engine: SearchEngine, uploads: Path) -> None:
+        self.engine, self.uploads = engine, uploads
+        self.last_results: list[Path] = []
+
+    def _items(self, results: list[Result], label: str) -> GalleryItems:
+        self.last_results = [r.image for r in results]
+        return [
+            (
+                thumbnail(r.image, r.restricted),
+                DISCLAIMER if r.restricted else f"{label} {r.score:.2f} · {r.image.name}",
+            )
+            for r in results
+        ]
+
+    def search(self, query: str, k: float = 10, min_probability: float = 0.0):
+        """Text search -> (gallery items, status message)."""
+        try:
+            response = self.engine.search(query, k=int(k), min_probability=float(min_probability))
+        except QueryError as error:
+            return [], f"**Error:** {error}"
+        if response.restricted:
+            self.last_results = []
+            return [], f"**{DISCLAIMER}**"
+        if not response.results:
+            return [], (
+                f"No image matches with probability ≥ {min_probability:.2f}; "
+                "lower the cut-off to see weaker matches."
+            )
+        items = self._items(response.results, "p =")
+        return items, f"{len(items)} of {len(self.engine)} images."
+
+    def search_api(self, query: str) -> GalleryItems:
+        """The named API endpoint: query string -> results gallery (top 10)."""
+        items, status = self.search(query)
+        if status == f"**{DISCLAIMER}**":
+            return [(thumbnail(Path(), True), DISCLAIMER)]
+        return items
+
+    def similar_to_result(self, selected: int | None, k: float = 10):
+        """'Find similar' for the result at position `selected` of the last search."""
+        if selected is None or not 0 <= selected < len(self.last_results):
+            return [], "Select a result first, then press Find similar."
+        return self._similar(self.last_results[selected], k)
+
+    def similar_to_upload(self, image_path: str | None, k: float = 10):
+        """'Find similar' for an uploaded picture (not added to the gallery)."""
+        if not image_path:
+            return [], "Upload a picture to search with."
+        return self._similar(Path(image_path), k)
+
+    def _similar(self, path: Path, k: float):
+        try:
+            results = self.engine.similar(path, k=int(k))
+        except ImageError as error:
+            return [], f"**Error:** {path.name}: {error}"
+        return self._items(results, "similarity"), f"{len(results)} similar images."
+
+    def add_images(self, files: list[str] | None, progress=None) -> str:
+        """Copy uploaded pictures into the uploads folder and index them."""
+        if not files:
+            return "Choose one or more pictures to add."
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        notes = []
+        for file in files:
+            source = Path(file)
+            if source.suffix.lower() not in IMAGE_SUFFIXES:
+                notes.append(f"{source.name}: not an image type we index")
+            elif source.stat().st_size > MAX_UPLOAD_BYTES:
+                notes.append(f"{source.name}: larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+            else:
+                shutil.copy(source, self.uploads / f"{uuid.uuid4().hex[:8]}-{source.name}")
+        before = len(self.engine)
+        self.engine.refresh(progress=False, on_progress=progress)
+        notes += self.engine.skipped
+        added = len(self.engine) - before
+        message = f"Added {added} image(s); the gallery now holds {len(self.engine)}."
+        return message + ("\n\nSkipped:\n" + "\n".join(f"- {n}" for n in notes) if notes else "")
+
+
+def example_queries(data_dir: Path | None, seed: int = 0) -> list[str]:
+    """10 random test queries (the classic visual check), if the data set is here.
+    Queries the content policy restricts are never offered: their text is not shown."""
+    try:
+        queries = load_test_set(locate_data_dir(data_dir, download=False)).queries["query_text"]
+    except DataError:
+        return []
+    allowed = [q for q in queries if not is_restricted_text(q)]
+    return random.Random(seed).sample(allowed, min(EXAMPLE_COUNT, len(allowed)))
+
+
+def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
+    with gr.Blocks(title="Photo search") as ui:
+        gr.Markdown("# Photo search\nDescribe a picture in a few words.")
+        with gr.Row():
+            query = gr.Textbox(
+                label="Search", placeholder="two dogs playing in the snow", scale=4, elem_id="query"
+            )
+            button = gr.Button("Search", variant="primary", scale=1, elem_id="search-button")
+        with gr.Row():
+            k = gr.Slider(1, 50, value=10, step=1, label="Results (K)")
+            cutoff = gr.Slider(0.0, 1.0, value=0.0, step=0.01, label="Minimum probability")
+        status = gr.Markdown(elem_id="status")
+        results = gr.Gallery(label="Results", columns=5, height="auto", elem_id="results")
+        selected = gr.State(None)
+        with gr.Row():
+            similar_button = gr.Button("Find similar to the selected result")
+            upload_query = gr.Image(type="filepath", label="…or find similar to a picture", height=160)
+        with gr.Accordion("Add images to the gallery", open=False):
+            uploads = gr.File(file_count="multiple", file_types=["image"], label="Pictures")
+            add_status = gr.Markdown()
+        if examples:
+            gr.Examples(examples, inputs=query, label="Try a query")
+
+        def add(files, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
+            return app.add_images(files, progress=lambda done, total: progress((done, total)))
+
+        def remember(evt: gr.SelectData):
+            return evt.index
+
+        button.click(app.search, [query, k, cutoff], [results, status], api_visibility="private")
+        query.submit(app.search, [query, k, cutoff], [results, status], api_visibility="private")
+        results.select(remember, None, selected, api_visibility="private")
+        similar_button.click(
+            app.similar_to_result, [selected, k], [results, status], api_visibility="private"
+        )
+        upload_query.upload(
+            app.similar_to_upload, [upload_query, k], [results, status], api_visibility="private"
+        )
+        uploads.upload(add, uploads, add_status, api_visibility="private")
+        api_query = gr.Textbox(visible=False)
+        api_query.submit(app.search_api, api_query, results, api_name="search")
+    return ui
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Photo search app")
+    parser.add_argument(
+        "--gallery", type=Path, default=None, help="image folder (default: the data set's test images)"
+    )
+    parser.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
+    parser.add_argument("--uploads", type=Path, default=DEFAULT_UPLOADS)
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (0.0.0.0 to expose)")
+    parser.add_argument("--port", type=int, default=7860)
+    return parser.parse_args(argv)
+
+
+def default_gallery() -> Path:
+    """$GALLERY_DIR, else the data set's test images, else gallery/ beside app.py (a Space)."""
+    if os.environ.get("GALLERY_DIR"):
+        return Path(os.environ["GALLERY_DIR"])
+    try:
+        return locate_data_dir(download=False) / "test_images"
+    except DataError:
+        return Path(__file__).resolve().parent / "gallery"
+
+
+def create_app(gallery: Path | None, models: Path, uploads: Path) -> tuple[SearchApp, list[str]]:
+    gallery = gallery or default_gallery()
+    engine = SearchEngine([gallery, uploads], SearchModels(models))
+    return SearchApp(engine, uploads), example_queries(None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        app, examples = create_app(args.gallery, args.models, args.uploads)
+    except (ModelFilesError, DataError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    ui = build_ui(app, examples)
+    ui.queue(default_concurrency_limit=2, max_size=64)  # 2 cores: two searches at a time
+    ui.launch(server_name=args.host, server_port=args.port, share=False, max_file_size=MAX_UPLOAD_BYTES)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

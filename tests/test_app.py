@@ -1,0 +1,87 @@
+"""App callbacks on a real small gallery with real exported models (no browser)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from app import SearchApp, example_queries
+from inference.models import SearchModels
+from inference.policy import DISCLAIMER, is_restricted_text
+from inference.search import SearchEngine
+from inference.tiles import disclaimer_tile
+
+
+@pytest.fixture()
+def app(models_dir, small_gallery, tmp_path):
+    uploads = tmp_path / "uploads"
+    names = sorted(p.name for p in small_gallery.glob("*.jpg"))
+    rows = [f"{names[0]},A girl smiles"] + [f"{name},A photo" for name in names[1:]]
+    (small_gallery / "captions.csv").write_text("image,caption\n" + "\n".join(rows) + "\n")
+    engine = SearchEngine(
+        [small_gallery, uploads], SearchModels(models_dir), tmp_path / "index", progress=False
+    )
+    return SearchApp(engine, uploads)
+
+
+def _is_disclaimer(image) -> bool:
+    return np.array_equal(np.asarray(image), np.asarray(disclaimer_tile()))
+
+
+def test_search_shows_probabilities_and_hides_restricted_pixels(app):
+    items, status = app.search("a dog", 6, 0.0)
+    assert len(items) == 6 and status.startswith("6 of 6")
+    hidden = [caption for image, caption in items if _is_disclaimer(image)]
+    assert hidden == [DISCLAIMER]  # the one captioned child image, and only it
+    shown = [caption for image, caption in items if not _is_disclaimer(image)]
+    assert all(caption.startswith("p = ") for caption in shown)
+
+
+def test_restricted_blank_and_cutoff_messages(app):
+    items, status = app.search("Three small children", 10, 0.0)
+    assert items == [] and DISCLAIMER in status
+    items, status = app.search("   ", 10, 0.0)
+    assert items == [] and "empty" in status
+    items, status = app.search("a dog", 10, 1.0)
+    assert items == [] and "lower the cut-off" in status
+
+
+def test_api_returns_disclaimer_tile_for_child_query(app):
+    ((image, caption),) = app.search_api("a toddler")
+    assert caption == DISCLAIMER and _is_disclaimer(image)
+    assert len(app.search_api("a dog")) == 6
+
+
+def test_find_similar_from_result_and_upload(app, test_image_paths):
+    app.search("a dog", 3, 0.0)
+    items, status = app.similar_to_result(0, 4)
+    assert len(items) == 4 and "similar" in status
+    assert app.similar_to_result(None, 4)[1].startswith("Select a result")
+    items, _ = app.similar_to_upload(str(test_image_paths[-1]), 2)
+    assert len(items) == 2
+
+
+def test_add_images_indexes_good_and_reports_bad(app, test_image_paths, tmp_path):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not a picture")
+    message = app.add_images([str(test_image_paths[-1]), str(bad), str(tmp_path / "notes.txt")])
+    assert "Added 1 image(s); the gallery now holds 7" in message
+    assert "broken.jpg: not a readable image" in message and "notes.txt" in message
+    items, _ = app.search("a dog", 50, 0.0)
+    assert len(items) == 7
+
+
+def test_examples_are_ten_test_queries(data_dir):
+    examples = example_queries(data_dir)
+    assert len(examples) == 10 and len(set(examples)) == 10
+    assert not any(is_restricted_text(q) for q in examples)
+
+
+def test_app_imports_no_torch():
+    code = (
+        "import sys, app; bad = [m for m in sys.modules if m == 'torch' or m.startswith("
+        "('torch.', 'train'))]; print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
