@@ -24,6 +24,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("models"), help="model folder to write")
     parser.add_argument("--data", type=Path, default=None, help="data set (for the checks)")
     parser.add_argument(
+        "--int8", action="store_true", help="also write an int8 text encoder, with its speed and recall"
+    )
+    parser.add_argument(
         "--if-needed",
         action="store_true",
         help="skip when --out already holds this checkpoint's intact export",
@@ -57,11 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         test = load_test_set(locate_data_dir(args.data))
         images = [test.image_dir / name for name in test.images[:CHECK_IMAGES]]
         captions = test.queries["query_text"].tolist()[:CHECK_IMAGES]
-        manifest = export_run(checkpoint, args.out, images, captions)
+        manifest = export_run(checkpoint, args.out, images, captions, test if args.int8 else None)
     except (DataError, ExportCheckError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(manifest["checks_vs_pytorch"], indent=2))
+    if "int8" in manifest:
+        print("int8 text encoder vs fp32 on the test set:", json.dumps(manifest["int8"]))
     print(f"exported to {args.out}/ ({MANIFEST}, {len(manifest['files'])} files)")
     return 0
 

@@ -15,6 +15,7 @@ import onnxruntime as ort
 import torch
 
 from export.modules import load_modules
+from inference.dataset import TestSet
 from inference.models import (
     IMAGE_ENCODER,
     MANIFEST,
@@ -148,6 +149,7 @@ def write_manifest(folder: Path, exported: dict, checkpoint: Path) -> dict:
             "max_tokens": MAX_TOKENS,
         },
         "checks_vs_pytorch": exported["checks"],
+        **({"int8": exported["int8"]} if "int8" in exported else {}),
         "versions": {
             "torch": torch.__version__,
             "onnx": onnx.__version__,
@@ -172,13 +174,20 @@ def replace_folder(new: Path, target: Path) -> None:
         shutil.rmtree(backup)
 
 
-def export_run(checkpoint: Path, out: Path, images: list[Path], captions: list[str]) -> dict:
-    """Export, verify and install into `out`; returns the manifest."""
+def export_run(
+    checkpoint: Path, out: Path, images: list[Path], captions: list[str], int8_test: TestSet | None = None
+) -> dict:
+    """Export, verify and install into `out`; returns the manifest. With a test
+    set, also write the int8 text encoder and its measured figures."""
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the model folder is not
     try:
         exported = export_all(checkpoint, staging, images, captions)
+        if int8_test is not None:
+            from export.quantize import quantize_and_measure
+
+            exported["int8"] = quantize_and_measure(staging, int8_test, exported["input_size"])
         manifest = write_manifest(staging, exported, checkpoint)
         replace_folder(staging, out)
         return manifest

@@ -28,10 +28,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     search.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
     search.add_argument("--top-k", type=int, default=10)
     search.add_argument("--json", action="store_true")
+    search.add_argument("--int8", action="store_true", help="use the int8 text encoder (export --int8)")
     evaluate = commands.add_parser("evaluate", help="Recall@K of the ONNX engine on the test set")
     evaluate.add_argument("--data", type=Path, default=None)
     evaluate.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
     evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--int8", action="store_true", help="use the int8 text encoder (export --int8)")
     args = parser.parse_args(argv)
     if getattr(args, "top_k", 1) < 1:
         parser.error("--top-k must be at least 1")
@@ -43,7 +45,7 @@ def run_search(args: argparse.Namespace) -> dict:
     from inference.search import SearchEngine, normalize_query
 
     normalize_query(args.query)  # fail fast, before loading models
-    engine = SearchEngine(args.gallery, SearchModels(args.models), progress=not args.json)
+    engine = SearchEngine(args.gallery, SearchModels(args.models, int8=args.int8), progress=not args.json)
     response = engine.search(args.query, k=args.top_k).to_json()
     if not args.json:
         if response["message"]:
@@ -58,7 +60,7 @@ def run_search(args: argparse.Namespace) -> dict:
 def run_evaluate(args: argparse.Namespace) -> dict:
     from inference.evaluate import evaluate_test_set
 
-    metrics = evaluate_test_set(args.data, args.models)
+    metrics = evaluate_test_set(args.data, args.models, int8=args.int8)
     if not args.json:
         for key, value in metrics.items():
             print(f"{key:24s} {value}")

@@ -12,19 +12,25 @@ from inference.models import SearchModels
 from inference.policy import is_restricted_text
 from inference.search import SearchEngine
 
+#: Queries embedded per call. int8 graphs quantise activations per batch, so
+#: their figures depend on it: every measurement uses this one value.
+QUERY_BATCH = 64
 
-def evaluate_test_set(data: Path | None, models_dir: Path) -> dict:
+
+def evaluate_test_set(data: Path | None, models_dir: Path, int8: bool = False) -> dict:
     """Rank every test query among all test images; all queries count, and the
     policy-allowed subset is reported under *_allowed keys."""
     test = load_test_set(locate_data_dir(data))
-    models = SearchModels(models_dir)
+    models = SearchModels(models_dir, int8=int8)
     engine = SearchEngine(test.image_dir, models, progress=False)
     column = {path.name: i for i, path in enumerate(engine.paths)}
     missing = [name for name in test.images if name not in column]
     if missing:
         raise FileNotFoundError(f"{test.image_dir / missing[0]}: test image could not be indexed")
     texts = test.queries["query_text"].tolist()
-    text_vectors = np.concatenate([models.embed_texts(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+    text_vectors = np.concatenate(
+        [models.embed_texts(texts[i : i + QUERY_BATCH]) for i in range(0, len(texts), QUERY_BATCH)]
+    )
     rows = [column[name] for name in test.images]
     scores = text_vectors @ engine.vectors[rows].T  # [Q, N] fused scores
     owner = test.queries["image"].map({name: i for i, name in enumerate(test.images)}).to_numpy()

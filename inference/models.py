@@ -20,6 +20,7 @@ MANIFEST = "manifest.json"
 IMAGE_ENCODER = "image_encoder.onnx"
 TEXT_ENCODER = "text_encoder.onnx"
 SCORING_HEAD = "scoring_head.onnx"
+TEXT_ENCODER_INT8 = "text_encoder.int8.onnx"
 TOKENIZER_DIR = "tokenizer"
 REBUILD_HINT = "rebuild with: python -m export --run runs/default --out {models}"
 
@@ -79,13 +80,20 @@ class SearchModels:
     """Lazily loaded ONNX sessions for one exported model folder."""
 
     def __init__(
-        self, models_dir: str | Path = DEFAULT_MODELS_DIR, threads: int | None = None, verify: bool = True
+        self,
+        models_dir: str | Path = DEFAULT_MODELS_DIR,
+        threads: int | None = None,
+        verify: bool = True,
+        int8: bool = False,
     ) -> None:
         self.dir = Path(models_dir)
         self.manifest = read_manifest(self.dir)
         if verify:
             verify_checksums(self.dir, self.manifest)
         self.threads = threads
+        self.text_encoder = TEXT_ENCODER_INT8 if int8 else TEXT_ENCODER
+        if self.text_encoder not in self.manifest["files"]:
+            raise ModelFilesError(f"{self.dir / self.text_encoder}: not exported; export with --int8")
         self.input_size = int(self.manifest["preprocessing"]["input_size"])
         self.child_threshold = float(self.manifest["child_threshold"])
         self.model_id = self.manifest["files"][IMAGE_ENCODER][:16]
@@ -96,7 +104,7 @@ class SearchModels:
 
     @cached_property
     def _text_session(self) -> ort.InferenceSession:
-        return _session(self.dir / self.manifest.get("text_encoder", TEXT_ENCODER), self.threads)
+        return _session(self.dir / self.text_encoder, self.threads)
 
     @cached_property
     def _head_session(self) -> ort.InferenceSession:

@@ -70,3 +70,45 @@ def test_corrupt_model_file_is_named(models_dir, tmp_path):
     (copy / "manifest.json").unlink()
     with pytest.raises(ModelFilesError, match="manifest.json: not found"):
         SearchModels(copy)
+
+
+def test_int8_text_encoder_is_measured_before_offered(trained_run, data_dir, test_image_paths, tmp_path):
+    import subprocess
+    import sys
+
+    from inference.dataset import load_test_set
+
+    target = tmp_path / "models"
+    manifest = export_run(
+        trained_run / "model.pt", target, test_image_paths[:2], ["a dog", "a man"], load_test_set(data_dir)
+    )
+    int8_size = (target / "text_encoder.int8.onnx").stat().st_size
+    # MatMul weights shrink 4x; the fp32 word-embedding table (Gather) stays.
+    assert int8_size < 0.7 * (target / "text_encoder.onnx").stat().st_size
+    for precision in ("fp32", "int8"):
+        assert manifest["int8"][precision]["texts_per_second"] > 0
+        assert 0 <= manifest["int8"][precision]["recall@10"] <= 100
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inference",
+            "evaluate",
+            "--data",
+            str(data_dir),
+            "--models",
+            str(target),
+            "--int8",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert abs(json.loads(result.stdout)["recall@10"] - manifest["int8"]["int8"]["recall@10"]) <= 0.5
+    manifest_path = target / "manifest.json"
+    without = json.loads(manifest_path.read_text())
+    del without["files"]["text_encoder.int8.onnx"]
+    manifest_path.write_text(json.dumps(without))
+    with pytest.raises(ModelFilesError, match="export with --int8"):
+        SearchModels(target, int8=True)
