@@ -142,8 +142,10 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
             similar_button = gr.Button("Find similar to the selected result")
             upload_query = gr.Image(type="filepath", label="…or find similar to a picture", height=160)
         with gr.Accordion("Add images to the gallery", open=False):
-            uploads = gr.File(file_count="multiple", file_types=["image"], label="Pictures")
-            add_status = gr.Markdown()
+            uploads = gr.File(
+                file_count="multiple", file_types=["image"], label="Pictures", elem_id="uploads"
+            )
+            add_status = gr.Markdown(elem_id="add-status")
         if examples:
             gr.Examples(examples, inputs=query, label="Try a query")
 
@@ -153,16 +155,37 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         def remember(evt: gr.SelectData):
             return evt.index
 
-        button.click(app.search, [query, k, cutoff], [results, status], api_visibility="private")
-        query.submit(app.search, [query, k, cutoff], [results, status], api_visibility="private")
-        results.select(remember, None, selected, api_visibility="private")
+        button.click(
+            app.search,
+            [query, k, cutoff],
+            [results, status],
+            api_name="ui_search_button",
+            api_visibility="private",
+        )
+        query.submit(
+            app.search,
+            [query, k, cutoff],
+            [results, status],
+            api_name="ui_search_submit",
+            api_visibility="private",
+        )
+        results.select(remember, None, selected, api_name="ui_select", api_visibility="private")
         similar_button.click(
-            app.similar_to_result, [selected, k], [results, status], api_visibility="private"
+            app.similar_to_result,
+            [selected, k],
+            [results, status],
+            api_name="ui_similar_result",
+            api_visibility="private",
         )
         upload_query.upload(
-            app.similar_to_upload, [upload_query, k], [results, status], api_visibility="private"
+            app.similar_to_upload,
+            [upload_query, k],
+            [results, status],
+            api_name="ui_similar_upload",
+            api_visibility="private",
         )
-        uploads.upload(add, uploads, add_status, api_visibility="private")
+        uploads.upload(add, uploads, add_status, api_name="ui_add_images", api_visibility="private")
+        # Private UI events get their own api_name so "/search" stays this one's.
         api_query = gr.Textbox(visible=False)
         api_query.submit(app.search_api, api_query, results, api_name="search")
     return ui

@@ -74,7 +74,7 @@ def running_app(models_dir, small_gallery, tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed (.ci/run installs it)")
-def test_search_and_child_query_in_browser(running_app):
+def test_search_and_child_query_in_browser(running_app, test_image_paths):
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -90,9 +90,29 @@ def test_search_and_child_query_in_browser(running_app):
         assert images.count() >= 1
         page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
 
+        images.first.click()  # select a result, then search by it
+        page.keyboard.press("Escape")  # close the preview the click opened
+        page.get_by_role("button", name="Find similar to the selected result").click()
+        expect(page.locator("#status")).to_contain_text("similar images", timeout=30_000)
+        expect(page.locator("#results img").first).to_be_visible()
+
+        page.get_by_text("Add images to the gallery").click()
+        page.locator("#uploads input[type=file]").set_input_files(str(test_image_paths[-1]))
+        expect(page.locator("#add-status")).to_contain_text("Added 1 image(s)", timeout=60_000)
+
         box.fill("two little boys")
         box.press("Enter")
         expect(page.locator("#status")).to_contain_text(DISCLAIMER, timeout=30_000)
         expect(page.locator("#results img")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "restricted.png"), full_page=True)
         browser.close()
+
+
+def test_gradio_client_search_endpoint(running_app):
+    from gradio_client import Client
+
+    client = Client(running_app, verbose=False)
+    results = client.predict("a dog running on grass", api_name="/search")
+    assert 1 <= len(results) <= 10 and all("image" in item for item in results)
+    restricted = client.predict("a little girl", api_name="/search")
+    assert [item["caption"] for item in restricted] == [DISCLAIMER]
