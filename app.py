@@ -23,7 +23,7 @@ from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 from inference.policy import DISCLAIMER, is_restricted_text
 from inference.preprocess import IMAGE_SUFFIXES, ImageError
 from inference.search import QueryError, Result, SearchEngine
-from inference.tiles import thumbnail
+from inference.tiles import disclaimer_tile, thumbnail
 
 DEFAULT_UPLOADS = Path(__file__).resolve().parent / "uploads"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -69,7 +69,7 @@ class SearchApp:
         """The named API endpoint: query string -> results gallery (top 10)."""
         items, status = self.search(query)
         if status == f"**{DISCLAIMER}**":
-            return [(thumbnail(Path(), True), DISCLAIMER)]
+            return [(disclaimer_tile(), DISCLAIMER)]
         return items
 
     def similar_to_result(self, selected: int | None, k: float = 10):

@@ -6,12 +6,14 @@ import sys
 from dataclasses import asdict
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit
 
 from inference.dataset import load_test_set
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
 from train.calibration import calibrate, tune_fusion
 from train.detector import detector_rates, fit_detector
+from train.encoders import ImageEncoderSpec
 from train.model import ModelConfig
 from train.pipeline import (
     RunConfig,
@@ -33,13 +35,13 @@ from train.towers import train_ensemble
 
 
 def _val_pairs(prep, feats, image_row):
-    """Allowed validation pairs: scored pairs plus own captions (target 1)."""
-    import pandas as pd
-
+    """Allowed validation pairs: scored pairs plus own captions not scored (target 1)."""
     scored = _allowed(prep.pairs)
     scored = scored[scored["split"] == "val"]
     own = _allowed(prep.captions)
-    own = own[(own["split"] == "val") & ~own["query_id"].isin(scored["query_id"] + scored["image"])]
+    scored_keys = pd.MultiIndex.from_frame(scored[["image", "query_id"]])
+    already = pd.MultiIndex.from_frame(own[["image", "query_id"]]).isin(scored_keys)
+    own = own[(own["split"] == "val") & ~already]
     own = own.assign(target=1.0, e1=np.nan, e2=np.nan, e3=np.nan)
     frame = pd.concat([scored, own], ignore_index=True)
     return frame, frame["image"].map(image_row).to_numpy(), frame["query_text"].map(feats.text_row).to_numpy()
@@ -128,9 +130,7 @@ def run(cfg: RunConfig) -> dict:
     return metrics
 
 
-def cfg_spec(cfg: RunConfig):
-    from train.encoders import ImageEncoderSpec
-
+def cfg_spec(cfg: RunConfig) -> ImageEncoderSpec:
     return ImageEncoderSpec(cfg.image_encoder, cfg.image_weights)
 
 
