@@ -29,67 +29,70 @@ DEFAULT_UPLOADS = Path(__file__).resolve().parent / "uploads"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 EXAMPLE_COUNT = 10
 GalleryItems = list[tuple[Image.Image, str]]
+Page = tuple[GalleryItems, str, list[str]]  # items, status message, paths shown
 
 
 class SearchApp:
-    """The app's state (engine, uploads folder) and its callbacks."""
+    """The app's shared state (engine, uploads folder) and its callbacks.
+
+    Result pages are (gallery items, status message, paths shown). The paths go
+    into each browser session's own gr.State, so "find similar" picks from what
+    that visitor sees, never from another visitor's search.
+    """
 
     def __init__(self, engine: SearchEngine, uploads: Path) -> None:
         self.engine, self.uploads = engine, uploads
-        self.last_results: list[Path] = []
 
-    def _items(self, results: list[Result], label: str) -> GalleryItems:
-        self.last_results = [r.image for r in results]
-        return [
+    @staticmethod
+    def _page(results: list[Result], label: str, status: str) -> Page:
+        items = [
             (
                 thumbnail(r.image, r.restricted),
                 DISCLAIMER if r.restricted else f"{label} {r.score:.2f} · {r.image.name}",
             )
             for r in results
         ]
+        return items, status, [str(r.image) for r in results]
 
-    def search(self, query: str, k: float = 10, min_probability: float = 0.0):
-        """Text search -> (gallery items, status message)."""
+    def search(self, query: str, k: float = 10, min_probability: float = 0.0) -> Page:
+        """Text search -> page."""
         try:
             response = self.engine.search(query, k=int(k), min_probability=float(min_probability))
         except QueryError as error:
-            return [], f"**Error:** {error}"
+            return [], f"**Error:** {error}", []
         if response.restricted:
-            self.last_results = []
-            return [], f"**{DISCLAIMER}**"
+            return [], f"**{DISCLAIMER}**", []
         if not response.results:
-            return [], (
-                f"No image matches with probability ≥ {min_probability:.2f}; "
-                "lower the cut-off to see weaker matches."
-            )
-        items = self._items(response.results, "p =")
-        return items, f"{len(items)} of {len(self.engine)} images."
+            cut = f"No image matches with probability ≥ {min_probability:.2f}"
+            return [], cut + "; lower the cut-off to see weaker matches.", []
+        status = f"{len(response.results)} of {len(self.engine)} images."
+        return self._page(response.results, "p =", status)
 
     def search_api(self, query: str) -> GalleryItems:
         """The named API endpoint: query string -> results gallery (top 10)."""
-        items, status = self.search(query)
+        items, status, _ = self.search(query)
         if status == f"**{DISCLAIMER}**":
             return [(disclaimer_tile(), DISCLAIMER)]
         return items
 
-    def similar_to_result(self, selected: int | None, k: float = 10):
-        """'Find similar' for the result at position `selected` of the last search."""
-        if selected is None or not 0 <= selected < len(self.last_results):
-            return [], "Select a result first, then press Find similar."
-        return self._similar(self.last_results[selected], k)
+    def similar_to_result(self, selected: int | None, shown: list[str], k: float = 10) -> Page:
+        """'Find similar' for the result at position `selected` of the page `shown`."""
+        if selected is None or not 0 <= selected < len(shown):
+            return [], "Select a result first, then press Find similar.", shown
+        return self._similar(Path(shown[selected]), k)
 
-    def similar_to_upload(self, image_path: str | None, k: float = 10):
+    def similar_to_upload(self, image_path: str | None, k: float = 10) -> Page:
         """'Find similar' for an uploaded picture (not added to the gallery)."""
         if not image_path:
-            return [], "Upload a picture to search with."
+            return [], "Upload a picture to search with.", []
         return self._similar(Path(image_path), k)
 
-    def _similar(self, path: Path, k: float):
+    def _similar(self, path: Path, k: float) -> Page:
         try:
             results = self.engine.similar(path, k=int(k))
         except ImageError as error:
-            return [], f"**Error:** {path.name}: {error}"
-        return self._items(results, "similarity"), f"{len(results)} similar images."
+            return [], f"**Error:** {path.name}: {error}", []
+        return self._page(results, "similarity", f"{len(results)} similar images.")
 
     def add_images(self, files: list[str] | None, progress=None) -> str:
         """Copy uploaded pictures into the uploads folder and index them."""
@@ -138,6 +141,7 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         status = gr.Markdown(elem_id="status")
         results = gr.Gallery(label="Results", columns=5, height="auto", elem_id="results")
         selected = gr.State(None)
+        shown = gr.State([])  # paths on this visitor's page
         with gr.Row():
             similar_button = gr.Button("Find similar to the selected result")
             upload_query = gr.Image(type="filepath", label="…or find similar to a picture", height=160)
@@ -158,29 +162,29 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         button.click(
             app.search,
             [query, k, cutoff],
-            [results, status],
+            [results, status, shown],
             api_name="ui_search_button",
             api_visibility="private",
         )
         query.submit(
             app.search,
             [query, k, cutoff],
-            [results, status],
+            [results, status, shown],
             api_name="ui_search_submit",
             api_visibility="private",
         )
         results.select(remember, None, selected, api_name="ui_select", api_visibility="private")
         similar_button.click(
             app.similar_to_result,
-            [selected, k],
-            [results, status],
+            [selected, shown, k],
+            [results, status, shown],
             api_name="ui_similar_result",
             api_visibility="private",
         )
         upload_query.upload(
             app.similar_to_upload,
             [upload_query, k],
-            [results, status],
+            [results, status, shown],
             api_name="ui_similar_upload",
             api_visibility="private",
         )

@@ -7,6 +7,7 @@ calibrated probabilities.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +77,18 @@ def normalize_query(query: str) -> str:
     return cleaned
 
 
+@dataclass(frozen=True)
+class GalleryView:
+    """One consistent snapshot of the indexed gallery: row i of every field
+    describes the same image. Searches read one snapshot; a refresh swaps in a
+    new one, so concurrent searches never see half-updated arrays."""
+
+    paths: list[Path]
+    vectors: np.ndarray  # [N, D]
+    restricted: np.ndarray  # [N] bool
+    skipped: list[str]
+
+
 class SearchEngine:
     """Text and image search over one or more gallery folders (e.g. a photo
     folder plus an uploads folder), each with its own cached index."""
@@ -90,24 +103,43 @@ class SearchEngine:
         folders = galleries if isinstance(galleries, list) else [galleries]
         self.galleries = [Path(g) for g in folders]
         self.models, self.cache_dir = models, cache_dir
+        self._refresh_lock = threading.Lock()  # one index writer at a time
         self.refresh(progress=progress)
 
     @property
     def gallery(self) -> Path:
         return self.galleries[0]
 
+    @property
+    def paths(self) -> list[Path]:
+        return self.view.paths
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self.view.vectors
+
+    @property
+    def restricted(self) -> np.ndarray:
+        return self.view.restricted
+
+    @property
+    def skipped(self) -> list[str]:
+        return self.view.skipped
+
     def refresh(self, progress: bool = True, on_progress=None) -> None:
         """Re-scan the folders, embedding only new or changed files."""
-        indexes = [
-            update_index(self.models, g, self.cache_dir, progress, on_progress)
-            for g in self.galleries
-            if g.is_dir() or g == self.galleries[0]
-        ]
-        dim = int(self.models.manifest["vector_dim"])
-        self.paths = [p for index in indexes for p in index.paths]
-        self.vectors = np.concatenate([i.vectors for i in indexes]) if indexes else np.zeros((0, dim))
-        self.skipped = [line for index in indexes for line in index.skipped]
-        self.restricted = np.concatenate([self._restricted(i) for i in indexes]).astype(bool)
+        with self._refresh_lock:
+            indexes = [
+                update_index(self.models, g, self.cache_dir, progress, on_progress)
+                for g in self.galleries
+                if g.is_dir() or g == self.galleries[0]
+            ]
+            self.view = GalleryView(
+                paths=[p for index in indexes for p in index.paths],
+                vectors=np.concatenate([i.vectors for i in indexes]),
+                restricted=np.concatenate([self._restricted(i) for i in indexes]).astype(bool),
+                skipped=[line for index in indexes for line in index.skipped],
+            )
 
     def _restricted(self, index: GalleryIndex) -> np.ndarray:
         captions = known_captions(index.gallery)
@@ -122,38 +154,39 @@ class SearchEngine:
         )
 
     def __len__(self) -> int:
-        return len(self.paths)
+        return len(self.view.paths)
 
-    def _results(self, top: np.ndarray, probabilities: np.ndarray, min_probability: float):
+    @staticmethod
+    def _results(view: GalleryView, top: np.ndarray, probabilities: np.ndarray, min_probability: float):
         return [
-            Result(self.paths[i], float(p), bool(self.restricted[i]))
+            Result(view.paths[i], float(p), bool(view.restricted[i]))
             for i, p in zip(top, probabilities, strict=True)
             if p >= min_probability
         ]
 
     def search(self, query: str, k: int = 10, min_probability: float = 0.0) -> SearchResponse:
         """Top K images for a text query, each with its match probability."""
+        view = self.view
         text = normalize_query(query)
         if is_restricted_text(text):
-            return SearchResponse(query, True, DISCLAIMER, [], list(self.skipped))
+            return SearchResponse(query, True, DISCLAIMER, [], list(view.skipped))
         vector = self.models.embed_texts([text])  # [1, D]
-        top = top_k(self.vectors, vector[0], k)
-        probabilities = self.models.probabilities(vector, self.vectors[top])[0]
-        return SearchResponse(
-            query, False, None, self._results(top, probabilities, min_probability), list(self.skipped)
-        )
+        top = top_k(view.vectors, vector[0], k)
+        probabilities = self.models.probabilities(vector, view.vectors[top])[0]
+        results = self._results(view, top, probabilities, min_probability)
+        return SearchResponse(query, False, None, results, list(view.skipped))
 
     def similar(self, image: Path | str, k: int = 10) -> list[Result]:
         """Gallery images most like `image` (a gallery file or any picture), by
         cosine of image vectors; score = cosine mapped to [0, 1]."""
-        path = Path(image)
-        rows = {p.resolve(): i for i, p in enumerate(self.paths)}
+        view, path = self.view, Path(image)
+        rows = {p.resolve(): i for i, p in enumerate(view.paths)}
         own = rows.get(path.resolve())
         if own is not None:
-            vector = self.vectors[own]
+            vector = view.vectors[own]
         else:
             vector = self.models.embed_images(self.models.preprocess(load_image(path))[None])[0][0]
-        top = top_k(self.vectors, vector, k, exclude=own)
-        norms = np.linalg.norm(self.vectors[top], axis=1) * np.linalg.norm(vector) + 1e-12
-        cosine = (self.vectors[top] @ vector) / norms
-        return self._results(top, (cosine + 1) / 2, 0.0)
+        top = top_k(view.vectors, vector, k, exclude=own)
+        norms = np.linalg.norm(view.vectors[top], axis=1) * np.linalg.norm(vector) + 1e-12
+        cosine = (view.vectors[top] @ vector) / norms
+        return self._results(view, top, (cosine + 1) / 2, 0.0)

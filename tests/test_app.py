@@ -30,7 +30,7 @@ def _is_disclaimer(image) -> bool:
 
 
 def test_search_shows_probabilities_and_hides_restricted_pixels(app):
-    items, status = app.search("a dog", 6, 0.0)
+    items, status, _ = app.search("a dog", 6, 0.0)
     assert len(items) == 6 and status.startswith("6 of 6")
     hidden = [caption for image, caption in items if _is_disclaimer(image)]
     assert hidden == [DISCLAIMER]  # the one captioned child image, and only it
@@ -39,11 +39,11 @@ def test_search_shows_probabilities_and_hides_restricted_pixels(app):
 
 
 def test_restricted_blank_and_cutoff_messages(app):
-    items, status = app.search("Three small children", 10, 0.0)
+    items, status, _ = app.search("Three small children", 10, 0.0)
     assert items == [] and DISCLAIMER in status
-    items, status = app.search("   ", 10, 0.0)
+    items, status, _ = app.search("   ", 10, 0.0)
     assert items == [] and "empty" in status
-    items, status = app.search("a dog", 10, 1.0)
+    items, status, _ = app.search("a dog", 10, 1.0)
     assert items == [] and "lower the cut-off" in status
 
 
@@ -54,11 +54,11 @@ def test_api_returns_disclaimer_tile_for_child_query(app):
 
 
 def test_find_similar_from_result_and_upload(app, test_image_paths):
-    app.search("a dog", 3, 0.0)
-    items, status = app.similar_to_result(0, 4)
-    assert len(items) == 4 and "similar" in status
-    assert app.similar_to_result(None, 4)[1].startswith("Select a result")
-    items, _ = app.similar_to_upload(str(test_image_paths[-1]), 2)
+    _, _, shown = app.search("a dog", 3, 0.0)
+    items, status, similar = app.similar_to_result(0, shown, 4)
+    assert len(items) == 4 and "similar" in status and shown[0] not in similar
+    assert app.similar_to_result(None, shown, 4)[1].startswith("Select a result")
+    items, _, _ = app.similar_to_upload(str(test_image_paths[-1]), 2)
     assert len(items) == 2
 
 
@@ -68,7 +68,7 @@ def test_add_images_indexes_good_and_reports_bad(app, test_image_paths, tmp_path
     message = app.add_images([str(test_image_paths[-1]), str(bad), str(tmp_path / "notes.txt")])
     assert "Added 1 image(s); the gallery now holds 7" in message
     assert "broken.jpg: not a readable image" in message and "notes.txt" in message
-    items, _ = app.search("a dog", 50, 0.0)
+    items, _, _ = app.search("a dog", 50, 0.0)
     assert len(items) == 7
 
 
@@ -85,3 +85,13 @@ def test_app_imports_no_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_refresh_swaps_one_consistent_snapshot(app, test_image_paths):
+    """A search holding the old snapshot keeps consistent rows while uploads land."""
+    before = app.engine.view
+    app.add_images([str(test_image_paths[-2])])
+    after = app.engine.view
+    assert after is not before
+    assert len(before.paths) == len(before.vectors) == len(before.restricted) == 6
+    assert len(after.paths) == len(after.vectors) == len(after.restricted) == 7
