@@ -1,0 +1,60 @@
+"""A gallery of one good image and many bad files: the good one is searchable,
+every bad one is listed in `skipped` with a reason, nothing crashes."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+BAD_FILES = ("zero.jpg", "truncated.jpg", "text.png", "bomb.png")
+ODD_BUT_GOOD = ("cmyk.jpg", "gray16.png", "palette.png", "alpha.png", "animated.gif")
+
+
+def _make_gallery(folder, good_source):
+    folder.mkdir()
+    shutil.copy(good_source, folder / "good.jpg")
+    (folder / "zero.jpg").write_bytes(b"")
+    (folder / "truncated.jpg").write_bytes(good_source.read_bytes()[:3000])
+    (folder / "text.png").write_text("not a picture")
+    Image.new("1", (40000, 40000)).save(folder / "bomb.png", optimize=True)  # 1.6 GP, a few KB
+    photo = Image.open(good_source).convert("RGB").resize((120, 90))
+    photo.convert("CMYK").save(folder / "cmyk.jpg")
+    Image.fromarray((np.arange(64 * 64).reshape(64, 64) * 16).astype(np.uint16)).save(folder / "gray16.png")
+    photo.convert("P").save(folder / "palette.png")
+    photo.convert("RGBA").save(folder / "alpha.png")
+    photo.save(folder / "animated.gif", save_all=True, append_images=[Image.new("RGB", (120, 90), "red")])
+    (folder / "sub").mkdir()
+    (folder / "sub" / "loop").symlink_to(folder)
+
+
+def test_cli_search_over_bad_files(models_dir, test_image_paths, tmp_path):
+    gallery = tmp_path / "gallery"
+    _make_gallery(gallery, test_image_paths[0])
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inference",
+            "search",
+            "a person outdoors",
+            "--gallery",
+            str(gallery),
+            "--models",
+            str(models_dir),
+            "--top-k",
+            "20",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    returned = {path.rsplit("/", 1)[-1] for path in (r["image"] for r in payload["results"])}
+    assert returned == {"good.jpg", *ODD_BUT_GOOD}
+    skipped = {line.split(": ", 1)[0].rsplit("/", 1)[-1]: line for line in payload["skipped"]}
+    assert set(BAD_FILES) <= set(skipped)
+    assert "too large" in skipped["bomb.png"] and "symlink loop" in skipped["loop"]
