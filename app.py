@@ -14,6 +14,7 @@ import shutil
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 from PIL import Image
@@ -159,37 +160,18 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         def remember(evt: gr.SelectData):
             return evt.index
 
-        button.click(
-            app.search,
-            [query, k, cutoff],
-            [results, status, shown],
-            api_name="ui_search_button",
-            api_visibility="private",
-        )
-        query.submit(
-            app.search,
-            [query, k, cutoff],
-            [results, status, shown],
-            api_name="ui_search_submit",
-            api_visibility="private",
-        )
-        results.select(remember, None, selected, api_name="ui_select", api_visibility="private")
-        similar_button.click(
-            app.similar_to_result,
-            [selected, shown, k],
-            [results, status, shown],
-            api_name="ui_similar_result",
-            api_visibility="private",
-        )
-        upload_query.upload(
-            app.similar_to_upload,
-            [upload_query, k],
-            [results, status, shown],
-            api_name="ui_similar_upload",
-            api_visibility="private",
-        )
-        uploads.upload(add, uploads, add_status, api_name="ui_add_images", api_visibility="private")
-        # Private UI events get their own api_name so "/search" stays this one's.
+        page = [results, status, shown]
+        # UI-only events: private, each with its own api_name so "/search" stays the API's.
+        wiring: list[tuple[Any, Any, Any, Any, str]] = [
+            (button.click, app.search, [query, k, cutoff], page, "ui_search_button"),
+            (query.submit, app.search, [query, k, cutoff], page, "ui_search_submit"),
+            (results.select, remember, None, selected, "ui_select"),
+            (similar_button.click, app.similar_to_result, [selected, shown, k], page, "ui_similar_result"),
+            (upload_query.upload, app.similar_to_upload, [upload_query, k], page, "ui_similar_upload"),
+            (uploads.upload, add, uploads, add_status, "ui_add_images"),
+        ]
+        for event, callback, inputs, outputs, name in wiring:
+            event(callback, inputs, outputs, api_name=name, api_visibility="private")
         api_query = gr.Textbox(visible=False)
         api_query.submit(app.search_api, api_query, results, api_name="search")
     return ui
