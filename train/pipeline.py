@@ -89,15 +89,16 @@ def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
     )
 
 
-def _allowed(frame: pd.DataFrame) -> pd.DataFrame:
+def allowed_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows touching no restricted text or image (the content policy)."""
     return frame[~(frame["text_restricted"] | frame["image_restricted"])]
 
 
 def positives_for(prep: Prepared, feats: Features, image_row: dict[str, int]) -> PositivePairs:
     """Own captions of train-split images plus strongly matching scored pairs."""
-    own = _allowed(prep.captions)
+    own = allowed_only(prep.captions)
     own = own[own["split"] == "train"][["image", "query_text"]]
-    scored = _allowed(prep.pairs)
+    scored = allowed_only(prep.pairs)
     scored = scored[(scored["split"] == "train") & (scored["target"] >= EXTRA_POSITIVE_TARGET)]
     both = pd.concat([own, scored[["image", "query_text"]]]).drop_duplicates()
     return PositivePairs(
@@ -106,9 +107,9 @@ def positives_for(prep: Prepared, feats: Features, image_row: dict[str, int]) ->
     )
 
 
-def _val_retrieval(prep: Prepared, feats: Features, image_row: dict[str, int]):
+def val_retrieval(prep: Prepared, feats: Features, image_row: dict[str, int]):
     """(val image rows [M], val caption text rows [Q], owner column [Q])."""
-    val = _allowed(prep.captions)
+    val = allowed_only(prep.captions)
     val = val[val["split"] == "val"]
     images = sorted(set(val["image"]))
     column = {name: i for i, name in enumerate(images)}

@@ -18,8 +18,7 @@ from train.model import ModelConfig
 from train.pipeline import (
     RunConfig,
     Scorer,
-    _allowed,
-    _val_retrieval,
+    allowed_only,
     compute_features,
     pair_metrics,
     pair_scores,
@@ -27,6 +26,7 @@ from train.pipeline import (
     save_checkpoint,
     test_metrics,
     test_policy,
+    val_retrieval,
     write_json,
 )
 from train.prepare import prepare, subset
@@ -36,9 +36,9 @@ from train.towers import train_ensemble
 
 def _val_pairs(prep, feats, image_row):
     """Allowed validation pairs: scored pairs plus own captions not scored (target 1)."""
-    scored = _allowed(prep.pairs)
+    scored = allowed_only(prep.pairs)
     scored = scored[scored["split"] == "val"]
-    own = _allowed(prep.captions)
+    own = allowed_only(prep.captions)
     scored_keys = pd.MultiIndex.from_frame(scored[["image", "query_id"]])
     already = pd.MultiIndex.from_frame(own[["image", "query_id"]]).isin(scored_keys)
     own = own[(own["split"] == "val") & ~already]
@@ -61,7 +61,7 @@ def run(cfg: RunConfig) -> dict:
     )
     if cfg.members:
         config = config.updated(members=cfg.members)
-    val_rows, val_text, val_owner = _val_retrieval(prep, feats, image_row)
+    val_rows, val_text, val_owner = val_retrieval(prep, feats, image_row)
     validation = (center_pooled[val_rows], feats.sentences[val_text], val_owner)
     positives = positives_for(prep, feats, image_row)
     print(
@@ -135,7 +135,7 @@ def cfg_spec(cfg: RunConfig) -> ImageEncoderSpec:
 
 
 def _baseline(prep, feats, image_row, seed):
-    train_pairs = _allowed(prep.pairs)
+    train_pairs = allowed_only(prep.pairs)
     train_pairs = train_pairs[train_pairs["split"] == "train"]
     rows = train_pairs["image"].map(image_row).to_numpy()
     texts = train_pairs["query_text"].map(feats.text_row).to_numpy()
