@@ -179,3 +179,30 @@ def test_serving_imports_no_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_interrupted_indexing_resumes_without_re_embedding(models_dir, small_gallery, tmp_path, monkeypatch):
+    """A crash after the first checkpoint leaves a loadable index; the next run
+    embeds only what was not done."""
+    monkeypatch.setattr("inference.index.BATCH_SIZE", 2)
+    monkeypatch.setattr("inference.index.CHECKPOINT_EVERY", 2)
+    models = CountingModels(models_dir)
+    original = models.embed_images
+    calls = []
+
+    def crash_on_third_batch(pixels):
+        calls.append(len(pixels))
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the process dies mid-way
+        return original(pixels)
+
+    monkeypatch.setattr(models, "embed_images", crash_on_third_batch)
+    cache = tmp_path / "index"
+    with pytest.raises(KeyboardInterrupt):
+        update_index(models, small_gallery, cache, progress=False)
+    saved = load_index(index_path(models, small_gallery, cache), small_gallery, models.model_id)
+    assert saved is not None and len(saved.names) == 4  # two checkpointed batches
+
+    resumed = CountingModels(models_dir)
+    index = update_index(resumed, small_gallery, cache, progress=False)
+    assert resumed.embedded == 2 and len(index.names) == 6
