@@ -43,7 +43,7 @@ def quantize_and_measure(folder: Path, test: TestSet, input_size: int) -> dict:
     image = ort.InferenceSession(str(folder / IMAGE_ENCODER), options, providers=["CPUExecutionProvider"])
     pixels = np.stack([preprocess(load_image(test.image_dir / n), input_size) for n in test.images])
     image_vectors = image.run(None, {"pixels": pixels})[0]
-    owner = test.queries["image"].map({n: i for i, n in enumerate(test.images)}).to_numpy()
+    owner = test.query_owners()
     texts = test.queries["query_text"].tolist()
     tokenizer = TextTokenizer(folder / TOKENIZER_DIR)
     figures = {}

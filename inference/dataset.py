@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,11 @@ class TestSet:
     image_dir: Path
     images: list[str]
     queries: pd.DataFrame
+
+    def query_owners(self) -> np.ndarray:
+        """[Q] index into `images` of each query's own image."""
+        column = {name: i for i, name in enumerate(self.images)}
+        return self.queries["image"].map(column).to_numpy()
 
 
 def locate_data_dir(explicit: str | Path | None = None, download: bool = True) -> Path:

@@ -33,8 +33,7 @@ def evaluate_test_set(data: Path | None, models_dir: Path, int8: bool = False) -
     )
     rows = [column[name] for name in test.images]
     scores = text_vectors @ engine.vectors[rows].T  # [Q, N] fused scores
-    owner = test.queries["image"].map({name: i for i, name in enumerate(test.images)}).to_numpy()
-    ranks = target_ranks(scores, owner)
+    ranks = target_ranks(scores, test.query_owners())
     restricted_image = {path.name: flag for path, flag in zip(engine.paths, engine.restricted, strict=True)}
     allowed = np.array(
         [

@@ -186,7 +186,8 @@ def update_index(
     keep = [i for i, name in enumerate(index.names) if found.get(name) == index.stamps[i]]
     changed = len(keep) != len(index.names)
     index = _keep(index, keep)
-    todo = [name for name in found if name not in set(index.names)]
+    indexed = set(index.names)
+    todo = [name for name in found if name not in indexed]
     done_since_save = 0
     bar = tqdm(
         total=len(todo), desc="index gallery", unit="img", disable=not progress or not todo, file=sys.stderr

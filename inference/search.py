@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,11 @@ class GalleryView:
     vectors: np.ndarray  # [N, D]
     restricted: np.ndarray  # [N] bool
     skipped: list[str]
+
+    @cached_property
+    def row_of(self) -> dict[Path, int]:
+        """Resolved path -> row, built once per snapshot (not per query)."""
+        return {path.resolve(): row for row, path in enumerate(self.paths)}
 
 
 class SearchEngine:
@@ -180,8 +186,7 @@ class SearchEngine:
         """Gallery images most like `image` (a gallery file or any picture), by
         cosine of image vectors; score = cosine mapped to [0, 1]."""
         view, path = self.view, Path(image)
-        rows = {p.resolve(): i for i, p in enumerate(view.paths)}
-        own = rows.get(path.resolve())
+        own = view.row_of.get(path.resolve())
         if own is not None:
             vector = view.vectors[own]
         else:

@@ -74,7 +74,7 @@ def image_features(
     batch_size: int = 32,
 ) -> dict[str, np.ndarray]:
     """{"pooled": [V, N, F], "logits": [V, N, 1000]} for each view V of each image N."""
-    stats = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
+    stats = [(p.name, info.st_size, info.st_mtime_ns) for p in paths for info in [p.stat()]]
     key = _cache_key(["image", spec.name, spec.weights, spec.input_size, list(views), stats])
 
     def compute() -> dict[str, np.ndarray]:

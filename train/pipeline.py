@@ -167,9 +167,7 @@ def pair_metrics(probabilities: np.ndarray, pairs: pd.DataFrame) -> dict[str, fl
 
 def test_metrics(scores: np.ndarray, test: TestSet, allowed: np.ndarray) -> dict[str, dict]:
     """Retrieval metrics over all test queries and over those the policy allows."""
-    column = {name: i for i, name in enumerate(test.images)}
-    owner = test.queries["image"].map(column).to_numpy()
-    ranks = target_ranks(scores, owner)
+    ranks = target_ranks(scores, test.query_owners())
     return {"all": retrieval_metrics(ranks), "allowed": retrieval_metrics(ranks[allowed])}
 
 
