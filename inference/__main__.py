@@ -14,6 +14,7 @@ from pathlib import Path
 from inference.dataset import DataError
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
 from inference.preprocess import ImageError
+from inference.ranking import SettingError
 from inference.search import QueryError
 
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         result = run_search(args) if args.command == "search" else run_evaluate(args)
-    except (QueryError, ModelFilesError, DataError, FileNotFoundError, ImageError) as error:
+    except (QueryError, ModelFilesError, DataError, FileNotFoundError, ImageError, SettingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.json:

@@ -1,8 +1,9 @@
 """The search engine: a gallery index, the ONNX models and the content policy.
 
-Ranking is one matrix product over the stored image vectors (text vector . image
-vectors = the fused score); the scoring head turns the top K scores into
-calibrated probabilities.
+Ranking is by the fused score text vector . image vector: one matrix product
+over the stored image vectors for small galleries, an approximate index above
+`ranking.ann_threshold()` images (see inference/ranking.py). The scoring head
+turns the top K scores into calibrated probabilities.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from inference.index import GalleryIndex, update_index
 from inference.models import SearchModels
 from inference.policy import DISCLAIMER, is_restricted_image, is_restricted_text
 from inference.preprocess import load_image
-from inference.ranking import top_k
+from inference.ranking import Ranker, build_ranker
 
 CAPTIONS_FILE = "captions.csv"  # optional, in a gallery: columns image, caption
 
@@ -88,6 +89,7 @@ class GalleryView:
     vectors: np.ndarray  # [N, D]
     restricted: np.ndarray  # [N] bool
     skipped: list[str]
+    ranker: Ranker  # over `vectors`: exact, or approximate for large galleries
 
     @cached_property
     def row_of(self) -> dict[Path, int]:
@@ -105,10 +107,12 @@ class SearchEngine:
         models: SearchModels,
         cache_dir: Path | None = None,
         progress: bool = True,
+        ann_threshold: int | None = None,
     ) -> None:
         folders = galleries if isinstance(galleries, list) else [galleries]
         self.galleries = [Path(g) for g in folders]
         self.models, self.cache_dir = models, cache_dir
+        self.ann_threshold = ann_threshold  # None: ranking.ann_threshold()
         self._refresh_lock = threading.Lock()  # one index writer at a time
         self.refresh(progress=progress)
 
@@ -134,18 +138,34 @@ class SearchEngine:
 
     def refresh(self, progress: bool = True, on_progress=None) -> None:
         """Re-scan the folders, embedding only new or changed files."""
+        if not self.galleries:
+            return
         with self._refresh_lock:
             indexes = [
                 update_index(self.models, g, self.cache_dir, progress, on_progress)
                 for g in self.galleries
                 if g.is_dir() or g == self.galleries[0]
             ]
+            vectors = np.concatenate([i.vectors for i in indexes])
             self.view = GalleryView(
                 paths=[p for index in indexes for p in index.paths],
-                vectors=np.concatenate([i.vectors for i in indexes]),
+                vectors=vectors,
                 restricted=np.concatenate([self._restricted(i) for i in indexes]).astype(bool),
                 skipped=[line for index in indexes for line in index.skipped],
+                ranker=build_ranker(vectors, self.ann_threshold),
             )
+
+    @classmethod
+    def from_vectors(
+        cls, models: SearchModels, paths: list[Path], vectors: np.ndarray, ann_threshold: int | None = None
+    ) -> SearchEngine:
+        """An engine over vectors indexed elsewhere (benchmarks, synthetic galleries);
+        no image is restricted and nothing is re-scanned."""
+        engine = cls([], models, ann_threshold=ann_threshold)
+        engine.view = GalleryView(
+            paths, vectors, np.zeros(len(paths), bool), [], build_ranker(vectors, ann_threshold)
+        )
+        return engine
 
     def _restricted(self, index: GalleryIndex) -> np.ndarray:
         captions = known_captions(index.gallery)
@@ -177,7 +197,7 @@ class SearchEngine:
         if is_restricted_text(text):
             return SearchResponse(query, True, DISCLAIMER, [], list(view.skipped))
         vector = self.models.embed_texts([text])  # [1, D]
-        top = top_k(view.vectors, vector[0], k)
+        top = view.ranker.top(vector[0], k)
         probabilities = self.models.probabilities(vector, view.vectors[top])[0]
         results = self._results(view, top, probabilities, min_probability)
         return SearchResponse(query, False, None, results, list(view.skipped))
@@ -191,7 +211,7 @@ class SearchEngine:
             vector = view.vectors[own]
         else:
             vector = self.models.embed_images(self.models.preprocess(load_image(path))[None])[0][0]
-        top = top_k(view.vectors, vector, k, exclude=own)
+        top = view.ranker.top(vector, k, exclude=own)
         norms = np.linalg.norm(view.vectors[top], axis=1) * np.linalg.norm(vector) + 1e-12
         cosine = (view.vectors[top] @ vector) / norms
         return self._results(view, top, (cosine + 1) / 2, 0.0)

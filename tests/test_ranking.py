@@ -1,0 +1,79 @@
+"""Exact and approximate ranking, and the engine's switch between them."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from inference.models import SearchModels
+from inference.ranking import ANN_THRESHOLD_ENV, ApproximateRanker, ExactRanker, build_ranker, top_k
+from inference.search import SearchEngine
+
+
+def _structured(rng: np.random.Generator, rows: int, dim: int = 300, rank: int = 40) -> np.ndarray:
+    """Low-rank vectors plus noise, like real embeddings (pure noise has no neighbours)."""
+    basis = rng.normal(size=(rank, dim)).astype(np.float32)
+    return rng.normal(size=(rows, rank)).astype(np.float32) @ basis + rng.normal(size=(rows, dim)).astype(
+        np.float32
+    )
+
+
+def test_approximate_ranker_finds_the_exact_top_10():
+    rng = np.random.default_rng(0)
+    vectors = _structured(rng, 5000)
+    ranker = ApproximateRanker(vectors)
+    recalls = []
+    for row in rng.choice(len(vectors), 40, replace=False):
+        query = vectors[row] + rng.normal(size=vectors.shape[1]).astype(np.float32)
+        exact = top_k(vectors, query, 10)
+        found = ranker.top(query, 10)
+        scores = vectors[found] @ query
+        assert len(found) == 10 and np.all(np.diff(scores) <= 0)  # re-ranked: best first
+        recalls.append(len(set(found) & set(exact)) / 10)
+        assert row not in ranker.top(query, 10, exclude=int(row))
+    assert np.mean(recalls) >= 0.85  # 0.9 here; a wrong projection or probe count gives < 0.5
+
+
+def test_build_ranker_switches_at_threshold(monkeypatch):
+    vectors = _structured(np.random.default_rng(1), 300)
+    assert isinstance(build_ranker(vectors, threshold=301), ExactRanker)
+    assert isinstance(build_ranker(vectors, threshold=300), ApproximateRanker)
+    monkeypatch.setenv(ANN_THRESHOLD_ENV, "100")
+    assert isinstance(build_ranker(vectors), ApproximateRanker)
+    monkeypatch.setenv(ANN_THRESHOLD_ENV, "lots")
+    with pytest.raises(ValueError, match=ANN_THRESHOLD_ENV):
+        build_ranker(vectors)
+
+
+def test_engine_answers_the_same_above_a_forced_threshold(models_dir, small_gallery, tmp_path):
+    models = SearchModels(models_dir)
+    exact = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, ann_threshold=7)
+    approximate = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, ann_threshold=6)
+    assert not exact.view.ranker.approximate and approximate.view.ranker.approximate
+    for query in ("a dog runs on grass", "people in a city street"):
+        assert exact.search(query, k=4).results == approximate.search(query, k=4).results
+    source = exact.paths[0]
+    assert exact.similar(source, k=3) == approximate.similar(source, k=3)
+
+
+def _cli_search(gallery, models_dir, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "inference", "search", "a dog", "--gallery", str(gallery)]
+        + ["--models", str(models_dir), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+
+def test_cli_works_unchanged_on_the_approximate_index(models_dir, small_gallery):
+    import os
+
+    default = _cli_search(small_gallery, models_dir)
+    forced = _cli_search(small_gallery, models_dir, {**os.environ, ANN_THRESHOLD_ENV: "2"})
+    assert default.returncode == forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout) == json.loads(default.stdout)
+    bad = _cli_search(small_gallery, models_dir, {**os.environ, ANN_THRESHOLD_ENV: "many"})
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and ANN_THRESHOLD_ENV in bad.stderr
