@@ -15,6 +15,7 @@ cowboy. Case, punctuation, possessives and hyphenation are normalised away
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from nltk.corpus.reader.wordnet import NOUN, WordNetCorpusReader
@@ -66,20 +67,31 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _NOUN_SUFFIX_RULES = [(old, new) for old, new in WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS[NOUN]]
 
 
+def fold(text: str) -> str:
+    """Compatibility-folded, lower-cased `text` without accents or invisible marks.
+
+    So "ＫＩＤＳ" (full width), "kíds" and "ki\u200bds" (zero-width space) read as
+    "kids": NFKD splits accents off and maps look-alike forms to plain letters;
+    combining marks (Mn) and format characters (Cf) are then dropped.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Cf"))
+    return unicodedata.normalize("NFKC", kept).casefold()
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased words of `text`; hyphens, apostrophes and digits split words."""
-    return _WORD.findall(text.casefold())
+    """Folded words of `text`; hyphens, apostrophes and digits split words."""
+    return _WORD.findall(fold(text))
 
 
 def noun_lemmas(word: str) -> set[str]:
     """Candidate noun lemmas of one lower-cased word (WordNet morphy rules)."""
-    if word in _IRREGULAR_NOUNS:
-        return {_IRREGULAR_NOUNS[word]}
     candidates = {word}
     for suffix, replacement in _NOUN_SUFFIX_RULES:
         if word.endswith(suffix) and len(word) > len(suffix):
             candidates.add(word[: len(word) - len(suffix)] + replacement)
-    return candidates
+    # "childrens" (a common misspelling of the possessive) strips to an irregular plural
+    return candidates | {_IRREGULAR_NOUNS[c] for c in candidates if c in _IRREGULAR_NOUNS}
 
 
 def is_restricted_word(word: str) -> bool:

@@ -1,0 +1,127 @@
+"""Benchmarks, side by side in one run on this machine.
+
+python -m bench                  everything; writes bench/results.md and bench/latency.png
+python -m bench --quick --json   under a minute; prints the three headline ratios/latency
+
+Needs exported models (models/) and the training checkpoint they came from
+(runs/default/model.pt) for the PyTorch side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from bench.embedding import TEXT_BATCHES, TorchModels, image_rates, index_build_seconds_per_1000, text_rates
+from bench.vectors import CACHE, real_inputs, save_inputs
+from inference.dataset import REPO_ROOT, DataError, locate_data_dir
+from inference.models import DEFAULT_MODELS_DIR, TEXT_ENCODER_INT8, ModelFilesError, SearchModels
+
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+THREADS = os.cpu_count() or 1  # the same for onnxruntime and PyTorch
+RESULTS = Path(__file__).resolve().parent / "results.md"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small samples, 100k gallery only")
+    parser.add_argument("--json", action="store_true", help="print the headline figures as JSON")
+    parser.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
+    parser.add_argument("--checkpoint", type=Path, default=REPO_ROOT / "runs" / "default" / "model.pt")
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--sizes", type=int, nargs="+", default=None, help=f"gallery sizes (default {SIZES})")
+    parser.add_argument("--repeats", type=int, default=5)
+    return parser.parse_args(argv)
+
+
+def gallery_worker(size: int, inputs_file: Path, models: Path, quick: bool, repeats: int) -> dict:
+    """Run bench.gallery for one size in a fresh process; its JSON result."""
+    command = [sys.executable, "-m", "bench.gallery", str(size), "--vectors", str(inputs_file)]
+    command += ["--models", str(models), "--runs", str(repeats)]
+    command += ["--quick", "--queries", "50"] if quick else []
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.gallery {size} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(args: argparse.Namespace) -> dict:
+    """All figures as one dict (lists of repeated measurements where repeated)."""
+    quick, repeats = args.quick, 2 if args.quick else args.repeats
+    models = SearchModels(args.models, threads=THREADS)
+    text_engines = {"onnxruntime": models}
+    if not quick and TEXT_ENCODER_INT8 in models.manifest["files"]:
+        text_engines["onnxruntime int8"] = SearchModels(args.models, threads=THREADS, int8=True)
+    eager = TorchModels(args.checkpoint, THREADS)
+    data_dir = locate_data_dir(args.data)
+    inputs = real_inputs(models, data_dir, limit=200 if quick else None)
+    inputs_file = save_inputs(inputs, CACHE / ("inputs-quick.npz" if quick else "inputs.npz"))
+    images = sorted((data_dir / "train_images").glob("*.jpg"))[: 48 if quick else 256]
+    texts = inputs.texts[:48] if quick else inputs.texts
+    figures: dict = {"threads": THREADS, "image_batch": 16, "images": len(images), "texts": len(texts)}
+    figures["image"] = image_rates(models, eager, images, repeats)
+    batches = (1,) if quick else TEXT_BATCHES
+    figures["text"] = {str(b): text_rates(text_engines, eager, texts, b, repeats) for b in batches}
+    sizes = [100_000] if quick else (args.sizes or SIZES)
+    figures["galleries"] = [
+        gallery_worker(s, inputs_file, args.models, quick, min(repeats, 3)) for s in sizes
+    ]
+    if not quick:
+        figures["index_build_s_per_1000"] = index_build_seconds_per_1000(
+            models, data_dir / "train_images", repeats=2
+        )
+        figures["quality"] = quality(data_dir, args.models, text_engines)
+    return figures
+
+
+def quality(data_dir: Path, models_dir: Path, engines: dict) -> dict:
+    """Recall@1/5/10 on the shared test set for each text encoder variant."""
+    from inference.evaluate import evaluate_test_set
+
+    return {
+        name: evaluate_test_set(data_dir, models_dir, int8="int8" in name)
+        for name in engines
+        if name.startswith("onnxruntime")
+    }
+
+
+def headline(figures: dict) -> dict:
+    """The three figures `--quick --json` prints."""
+    image, text = figures["image"], figures["text"]["1"]
+    at_100k = [g[g["default"]]["p95_ms"] for g in figures["galleries"] if g["size"] == 100_000]
+    return {
+        "image_ort_vs_torch": round(float(np.median(image["onnxruntime"]) / np.median(image["pytorch"])), 2),
+        "text_ort_vs_torch": round(float(np.median(text["onnxruntime"]) / np.median(text["pytorch"])), 2),
+        "query_p95_ms_100k": round(float(np.median(at_100k[0])), 2) if at_100k else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        figures = run(args)
+    except (ModelFilesError, DataError, FileNotFoundError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not args.quick:
+        from bench.report import write_report
+
+        (CACHE / "figures.json").write_text(json.dumps(figures))  # to re-render without re-measuring
+
+        write_report(
+            figures, RESULTS, headline(figures), " ".join(["python -m bench", *(argv or sys.argv[1:])])
+        )
+        print(f"wrote {RESULTS}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(headline(figures)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
