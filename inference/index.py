@@ -1,9 +1,9 @@
 """On-disk gallery index: image vectors keyed by file name, size and mtime.
 
 Only new or changed files are embedded again; deleted files drop out. The index
-is one .npz written atomically (temp file + os.replace), also every
-`CHECKPOINT_EVERY` images during a long build, so a crash leaves a loadable
-index and the next run resumes where it stopped. An index with another schema
+is one .npz written atomically (temp file + os.replace), also at checkpoints
+during a long build, so a crash leaves a loadable index and the next run
+resumes where it stopped. An index with another schema
 version or model is rebuilt, not trusted.
 """
 
@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,12 @@ from inference.preprocess import IMAGE_SUFFIXES, ImageError, load_image
 
 SCHEMA_VERSION = 1
 BATCH_SIZE = 16
-CHECKPOINT_EVERY = 256
+CHECKPOINT_EVERY = 256  # images embedded between checkpoints, at least
+#: ...and embedding between checkpoints takes at least this many times as long
+#: as the last save. Each save rewrites the whole file (6.6 GB at 1M images), so
+#: a fixed interval would make building a large index quadratic; this keeps
+#: saving under 20% of the build time while a crash loses a bounded stretch.
+CHECKPOINT_WORK_PER_SAVE = 4.0
 
 
 @dataclass
@@ -98,6 +104,24 @@ def load_index(path: Path, gallery: Path, model_id: str) -> GalleryIndex | None:
     return GalleryIndex(gallery, names, stamps, vectors, child)  # type: ignore[arg-type]
 
 
+def remove_stale_temp_files(path: Path) -> None:
+    """Delete temp files of saves to `path` whose process died mid-write (killed)."""
+    for tmp in path.parent.glob(path.name + ".tmp-*.npz"):
+        pid = tmp.name[len(path.name) + len(".tmp-") : -len(".npz")]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: existence check only
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def save_index(index: GalleryIndex, path: Path, model_id: str) -> None:
     """Write atomically: readers see the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,13 +163,14 @@ def _keep(index: GalleryIndex, keep: list[int]) -> GalleryIndex:
     )
 
 
-def _append(index: GalleryIndex, names, stamps, vectors, child) -> GalleryIndex:
+def _append(index: GalleryIndex, names, stamps, vectors: list[np.ndarray], child: list[np.ndarray]):
+    """A new index: `index` plus rows (vectors and child as lists of [k, D] / [k] blocks)."""
     return GalleryIndex(
         index.gallery,
         index.names + names,
         index.stamps + stamps,
-        np.concatenate([index.vectors, vectors]),
-        np.concatenate([index.child_probability, child]),
+        np.concatenate([index.vectors, *vectors]),
+        np.concatenate([index.child_probability, *child]),
         index.skipped,
     )
 
@@ -166,6 +191,23 @@ def embed_files(models: SearchModels, gallery: Path, names: list[str]):
     return ok, vectors, child, skipped
 
 
+class _Checkpoint:
+    """Calls `save` when enough images and enough time have passed since the last save."""
+
+    def __init__(self, save) -> None:
+        self.save, self.images, self.save_seconds = save, 0, 0.0
+        self.since = time.perf_counter()
+
+    def after(self, images: int) -> None:
+        self.images += images
+        working = time.perf_counter() - self.since
+        if self.images >= CHECKPOINT_EVERY and working >= CHECKPOINT_WORK_PER_SAVE * self.save_seconds:
+            start = time.perf_counter()
+            self.save()
+            self.since = time.perf_counter()
+            self.images, self.save_seconds = 0, self.since - start
+
+
 def update_index(
     models: SearchModels,
     gallery: Path,
@@ -180,6 +222,8 @@ def update_index(
     if not gallery.is_dir():
         raise FileNotFoundError(f"{gallery}: gallery folder not found")
     path = index_path(models, gallery, cache_dir)
+    if path.parent.is_dir():
+        remove_stale_temp_files(path)
     dim = int(models.manifest["vector_dim"])
     index = load_index(path, gallery, models.model_id) or _empty(gallery, dim)
     found, skipped = scan_gallery(gallery)
@@ -188,23 +232,32 @@ def update_index(
     index = _keep(index, keep)
     indexed = set(index.names)
     todo = [name for name in found if name not in indexed]
-    done_since_save = 0
+    # New rows gather in lists and join the index only when saved: appending to
+    # one array per batch would copy the whole index every 16 images.
+    names: list[str] = []
+    vectors: list[np.ndarray] = []
+    child: list[np.ndarray] = []
+
+    def current() -> GalleryIndex:
+        return _append(index, names, [found[n] for n in names], vectors, child)
+
+    checkpoint = _Checkpoint(lambda: save_index(current(), path, models.model_id))
     bar = tqdm(
         total=len(todo), desc="index gallery", unit="img", disable=not progress or not todo, file=sys.stderr
     )
     for start in range(0, len(todo), BATCH_SIZE):
         batch = todo[start : start + BATCH_SIZE]
-        ok, vectors, child, bad = embed_files(models, gallery, batch)
-        index = _append(index, ok, [found[n] for n in ok], vectors, child)
+        ok, batch_vectors, batch_child, bad = embed_files(models, gallery, batch)
+        names += ok
+        vectors.append(batch_vectors)
+        child.append(batch_child)
         skipped += bad
         bar.update(len(batch))
-        done_since_save += len(batch)
         if on_progress:
             on_progress(start + len(batch), len(todo))
-        if done_since_save >= CHECKPOINT_EVERY:
-            save_index(index, path, models.model_id)
-            done_since_save = 0
+        checkpoint.after(len(batch))
     bar.close()
+    index = current()
     if todo or changed or not path.is_file():
         save_index(index, path, models.model_id)
     index.skipped = skipped

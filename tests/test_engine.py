@@ -78,6 +78,35 @@ def test_corrupt_index_is_rebuilt(models_dir, small_gallery, tmp_path):
     assert len(update_index(models, small_gallery, cache, progress=False).names) == 6
 
 
+def _rewrite_index(path, change: str) -> None:
+    """Re-save an index file with one thing wrong: its schema, model or vectors."""
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    if change == "schema":
+        meta["schema"] -= 1
+    elif change == "model":
+        meta["model_id"] = "0" * 16
+    else:  # vectors changed on disk, checksum not updated
+        arrays["vectors"] = arrays["vectors"] + 1.0
+    arrays["meta"] = np.array(json.dumps(meta))
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+@pytest.mark.parametrize("change", ["schema", "model", "vectors"])
+def test_outdated_or_tampered_index_is_rebuilt_not_trusted(models_dir, small_gallery, tmp_path, change):
+    models = CountingModels(models_dir)
+    cache = tmp_path / "index"
+    first = update_index(models, small_gallery, cache, progress=False)
+    path = index_path(models, small_gallery, cache)
+    _rewrite_index(path, change)
+    assert load_index(path, small_gallery, models.model_id) is None
+    rebuilt = update_index(models, small_gallery, cache, progress=False)
+    assert models.embedded == 12  # everything embedded again
+    np.testing.assert_allclose(rebuilt.vectors, first.vectors, atol=1e-6)
+
+
 def test_top_k_matches_brute_force_on_seeded_vectors():
     rng = np.random.default_rng(42)
     vectors = rng.normal(size=(1000, 32)).astype(np.float32)
@@ -206,3 +235,44 @@ def test_interrupted_indexing_resumes_without_re_embedding(models_dir, small_gal
     resumed = CountingModels(models_dir)
     index = update_index(resumed, small_gallery, cache, progress=False)
     assert resumed.embedded == 2 and len(index.names) == 6
+
+
+KILLABLE_INDEXER = """
+import sys, time
+from pathlib import Path
+import inference.index as ix
+from inference.models import SearchModels
+
+ix.BATCH_SIZE, ix.CHECKPOINT_EVERY, ix.CHECKPOINT_WORK_PER_SAVE = 2, 2, 0.0
+slow = SearchModels(sys.argv[1])
+embed = slow.embed_images
+slow.embed_images = lambda pixels: (time.sleep(0.2), embed(pixels))[1]  # time to be killed in
+ix.update_index(slow, Path(sys.argv[2]), Path(sys.argv[3]), progress=False)
+"""
+
+
+def test_indexer_killed_mid_way_leaves_a_loadable_index_and_resumes(models_dir, test_image_paths, tmp_path):
+    import signal
+    import time
+
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    for path in test_image_paths[:30]:
+        (gallery / path.name).symlink_to(path)
+    cache = tmp_path / "index"
+    models = CountingModels(models_dir)
+    path = index_path(models, gallery, cache)
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE_INDEXER, str(models_dir), str(gallery), str(cache)]
+    )
+    deadline = time.monotonic() + 120
+    while not path.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)  # let it get into the middle of later batches and saves
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    saved = load_index(path, gallery, models.model_id)
+    assert saved is not None and 2 <= len(saved.names) < 30
+    resumed = update_index(models, gallery, cache, progress=False)
+    assert models.embedded == 30 - len(saved.names) and len(resumed.names) == 30
+    assert not list(cache.glob("*.tmp-*"))  # a save cut off by the kill is cleaned up
