@@ -12,9 +12,11 @@ returns is exact and only recall can suffer (measured: bench/results.md).
 from __future__ import annotations
 
 import os
+from functools import cache
 from typing import Protocol
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 #: Galleries at least this large use the approximate index. Chosen from
 #: bench/results.md: exact ranking costs about 0.25 ms per 1,000 images, so 5 ms here,
@@ -25,6 +27,15 @@ PROJECTED_DIM = 128
 CANDIDATES = 256  # re-ranked exactly; at least 4 * k
 TRAIN_SAMPLE = 50_000  # vectors that fit the projection and the k-means lists
 PROBE_FRACTION = 1 / 4  # share of lists scanned per query
+#: Up to this many rows the matrix-vector product runs on one BLAS thread. Waking
+#: BLAS threads while onnxruntime's threads still spin after embedding the query
+#: made exact search at 1k images take 4 ms instead of 0.1 ms (bench/results.md).
+SINGLE_THREAD_ROWS = 50_000
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 def top_k(vectors: np.ndarray, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
@@ -33,7 +44,11 @@ def top_k(vectors: np.ndarray, query: np.ndarray, k: int, exclude: int | None = 
     vectors: [N, D]; query: [D]; exclude: a row never returned (the query image
     itself in "find similar"). Ties keep the lower row first.
     """
-    scores = vectors @ query  # [N]
+    if len(vectors) <= SINGLE_THREAD_ROWS:
+        with _blas().limit(limits=1, user_api="blas"):
+            scores = vectors @ query  # [N]
+    else:
+        scores = vectors @ query
     if exclude is not None:
         scores[exclude] = -np.inf
     k = min(k, len(scores) - (exclude is not None))

@@ -146,7 +146,9 @@ class SearchEngine:
                 for g in self.galleries
                 if g.is_dir() or g == self.galleries[0]
             ]
-            vectors = np.concatenate([i.vectors for i in indexes])
+            filled = [i.vectors for i in indexes if len(i.vectors)] or [indexes[0].vectors]
+            # one non-empty gallery (the usual case) is used as is: no 6.6 GB copy at 1M images
+            vectors = filled[0] if len(filled) == 1 else np.concatenate(filled)
             self.view = GalleryView(
                 paths=[p for index in indexes for p in index.paths],
                 vectors=vectors,
