@@ -17,19 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-from PIL import Image
 
 from inference.dataset import DataError, load_test_set, locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 from inference.policy import DISCLAIMER, is_restricted_text
 from inference.preprocess import IMAGE_SUFFIXES, ImageError
 from inference.search import QueryError, Result, SearchEngine
-from inference.tiles import disclaimer_tile, thumbnail
+from inference.tiles import disclaimer_file, thumbnail_file
 
 DEFAULT_UPLOADS = Path(__file__).resolve().parent / "uploads"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 EXAMPLE_COUNT = 10
-GalleryItems = list[tuple[Image.Image, str]]
+MAX_NOTICE_LINES = 20  # skipped files listed by name; the rest are counted
+GalleryItems = list[tuple[str, str]]  # (picture file, caption)
 Page = tuple[GalleryItems, str, list[str]]  # items, status message, paths shown
 
 
@@ -48,7 +48,7 @@ class SearchApp:
     def _page(results: list[Result], label: str, status: str) -> Page:
         items = [
             (
-                thumbnail(r.image, r.restricted),
+                str(thumbnail_file(r.image, r.restricted)),
                 DISCLAIMER if r.restricted else f"{label} {r.score:.2f} · {r.image.name}",
             )
             for r in results
@@ -73,7 +73,7 @@ class SearchApp:
         """The named API endpoint: query string -> results gallery (top 10)."""
         items, status, _ = self.search(query)
         if status == f"**{DISCLAIMER}**":
-            return [(disclaimer_tile(), DISCLAIMER)]
+            return [(str(disclaimer_file()), DISCLAIMER)]
         return items
 
     def similar_to_result(self, selected: int | None, shown: list[str], k: float = 10) -> Page:
@@ -94,6 +94,15 @@ class SearchApp:
         except ImageError as error:
             return [], f"**Error:** {path.name}: {error}", []
         return self._page(results, "similarity", f"{len(results)} similar images.")
+
+    def skipped_notice(self) -> str:
+        """Markdown listing gallery files that could not be indexed ('' if none)."""
+        skipped = self.engine.skipped
+        if not skipped:
+            return ""
+        lines = "\n".join(f"- `{line}`" for line in skipped[:MAX_NOTICE_LINES])
+        more = f"\n- … and {len(skipped) - MAX_NOTICE_LINES} more" if len(skipped) > MAX_NOTICE_LINES else ""
+        return f"**{len(skipped)} file(s) in the gallery could not be indexed:**\n{lines}{more}"
 
     def add_images(self, files: list[str] | None, progress=None) -> str:
         """Copy uploaded pictures into the uploads folder and index them."""
@@ -139,6 +148,10 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         with gr.Row():
             k = gr.Slider(1, 50, value=10, step=1, label="Results (K)")
             cutoff = gr.Slider(0.0, 1.0, value=0.0, step=0.01, label="Minimum probability")
+        notice = app.skipped_notice()
+        if notice:
+            with gr.Accordion("Files skipped while indexing", open=False):
+                gr.Markdown(notice, elem_id="skipped")
         status = gr.Markdown(elem_id="status")
         results = gr.Gallery(label="Results", columns=5, height="auto", elem_id="results")
         selected = gr.State(None)

@@ -81,3 +81,26 @@ def small_gallery(test_image_paths: list[Path], tmp_path: Path) -> Path:
     for path in test_image_paths[:6]:
         shutil.copy(path, gallery / path.name)
     return gallery
+
+
+@pytest.fixture()
+def start_app(models_dir: Path, tmp_path: Path):
+    """start_app(gallery, *args) -> URL of `python app.py` serving `gallery` in a subprocess
+    (stopped after the test)."""
+    from bench.load import start_app as launch
+
+    processes: list = []
+
+    def start(gallery: Path, *args: str) -> str:
+        log = tmp_path / f"app-{len(processes)}.log"
+        try:
+            process, url = launch(gallery, models_dir, tmp_path / "uploads", args, log)
+        except RuntimeError as error:
+            pytest.fail(str(error))
+        processes.append(process)
+        return url
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=20)

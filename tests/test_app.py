@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from app import SearchApp, example_queries
 from inference.models import SearchModels
@@ -25,8 +26,8 @@ def app(models_dir, small_gallery, tmp_path):
     return SearchApp(engine, uploads)
 
 
-def _is_disclaimer(image) -> bool:
-    return np.array_equal(np.asarray(image), np.asarray(disclaimer_tile()))
+def _is_disclaimer(image_file: str) -> bool:
+    return np.array_equal(np.asarray(Image.open(image_file).convert("RGB")), np.asarray(disclaimer_tile()))
 
 
 def test_search_shows_probabilities_and_hides_restricted_pixels(app):
@@ -70,6 +71,23 @@ def test_add_images_indexes_good_and_reports_bad(app, test_image_paths, tmp_path
     assert "broken.jpg: not a readable image" in message and "notes.txt" in message
     items, _, _ = app.search("a dog", 50, 0.0)
     assert len(items) == 7
+
+
+def test_oversized_upload_is_refused_and_not_copied(app, tmp_path):
+    big = tmp_path / "huge.jpg"
+    with open(big, "wb") as handle:
+        handle.truncate(21 * 2**20)
+    message = app.add_images([str(big)])
+    assert "huge.jpg: larger than 20 MB" in message and "Added 0 image(s)" in message
+    assert not list(app.uploads.glob("*huge*"))
+
+
+def test_skipped_gallery_files_are_noticed(models_dir, small_gallery, tmp_path):
+    (small_gallery / "broken.png").write_bytes(b"\x89PNG garbage")
+    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    notice = SearchApp(engine, tmp_path / "uploads").skipped_notice()
+    assert notice.startswith("**1 file(s)") and "broken.png: not a readable image" in notice
+    assert len(engine) == 6
 
 
 def test_examples_are_ten_test_queries(data_dir):

@@ -2,9 +2,11 @@
 every bad one is listed in `skipped` with a reason, nothing crashes."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -58,3 +60,31 @@ def test_cli_search_over_bad_files(models_dir, test_image_paths, tmp_path):
     skipped = {line.split(": ", 1)[0].rsplit("/", 1)[-1]: line for line in payload["skipped"]}
     assert set(BAD_FILES) <= set(skipped)
     assert "too large" in skipped["bomb.png"] and "symlink loop" in skipped["loop"]
+
+
+def test_unreadable_file_is_skipped_with_its_reason(models_dir, test_image_paths, tmp_path, monkeypatch):
+    from PIL import Image as PILImage
+
+    from inference.index import update_index
+    from inference.models import SearchModels
+
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    shutil.copy(test_image_paths[0], gallery / "good.jpg")
+    locked = gallery / "locked.jpg"
+    shutil.copy(test_image_paths[1], locked)
+    locked.chmod(0)
+    if os.geteuid() == 0:  # root reads any file: deny it where the OS would
+        real_open = PILImage.open
+
+        def denying_open(path, *args, **kwargs):
+            if Path(path) == locked:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(PILImage, "open", denying_open)
+    index = update_index(SearchModels(models_dir), gallery, tmp_path / "index", progress=False)
+    assert index.names == ["good.jpg"]
+    assert index.skipped == [
+        f"{locked}: not a readable image (PermissionError: [Errno 13] Permission denied: '{locked}')"
+    ]

@@ -3,11 +3,6 @@ driven by Playwright. Screenshots land in test-artifacts/."""
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,50 +22,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture()
-def running_app(models_dir, small_gallery, tmp_path):
-    port = _free_port()
-    log = open(tmp_path / "app.log", "w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "app.py",
-            "--gallery",
-            str(small_gallery),
-            "--models",
-            str(models_dir),
-            "--uploads",
-            str(tmp_path / "uploads"),
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.5)
-    else:
-        process.kill()
-    if process.poll() is not None:
-        pytest.fail(f"app did not start: {(tmp_path / 'app.log').read_text()[-2000:]}")
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
+def running_app(start_app, small_gallery):
+    return start_app(small_gallery)
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed (.ci/run installs it)")

@@ -1,0 +1,51 @@
+"""Whatever people paste into the search box gets an answer or one clear error."""
+
+import subprocess
+import sys
+
+import pytest
+
+from inference.models import SearchModels
+from inference.search import SearchEngine
+from inference.text import MAX_TOKENS
+
+ODD_QUERIES = [
+    "dog " * 2500,  # 10,000 characters
+    "🐕🐕 in the ❄️ snow 😀",
+    "a dog\x00 on\x1b[31m grass\u202e",  # control and bidi characters
+    "собака бежит по траве",  # Russian
+    "犬が雪の中で遊んでいる",  # Japanese
+    "un chien qui court 🐶 на траве",  # mixed scripts
+    "\U0001f600",  # a lone emoji
+]
+
+
+@pytest.fixture(scope="module")
+def engine(models_dir, test_image_paths, tmp_path_factory):
+    gallery = tmp_path_factory.mktemp("gallery")
+    for path in test_image_paths[:5]:
+        (gallery / path.name).symlink_to(path)
+    return SearchEngine(gallery, SearchModels(models_dir), tmp_path_factory.mktemp("index"), progress=False)
+
+
+@pytest.mark.parametrize("query", ODD_QUERIES, ids=range(len(ODD_QUERIES)))
+def test_odd_queries_get_ranked_answers(engine, query):
+    response = engine.search(query, k=3)
+    assert not response.restricted and len(response.results) == 3
+    assert all(0.0 <= r.score <= 1.0 for r in response.results)
+
+
+def test_long_query_is_cut_to_the_tokenizer_limit(engine):
+    tokens = engine.models.tokenizer(["dog " * 2500, "a cat"])
+    assert tokens["input_ids"].shape == (2, MAX_TOKENS)
+    assert tokens["attention_mask"][1].sum() < 10  # the short one is padding after its few tokens
+
+
+def test_cli_answers_a_10000_character_query(models_dir, small_gallery):
+    result = subprocess.run(
+        [sys.executable, "-m", "inference", "search", "dog " * 2500, "--gallery", str(small_gallery)]
+        + ["--models", str(models_dir), "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-500:]
