@@ -19,12 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from bench.embedding import TEXT_BATCHES, TorchModels, image_rates, index_build_seconds_per_1000, text_rates
+from bench.load import load_test
 from bench.vectors import CACHE, real_inputs, save_inputs
 from inference.dataset import REPO_ROOT, DataError, locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, TEXT_ENCODER_INT8, ModelFilesError, SearchModels
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 THREADS = os.cpu_count() or 1  # the same for onnxruntime and PyTorch
+LOAD_CLIENTS, LOAD_SECONDS = 20, 60
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
 
@@ -77,6 +79,7 @@ def run(args: argparse.Namespace) -> dict:
             models, data_dir / "train_images", repeats=2
         )
         figures["quality"] = quality(data_dir, args.models, text_engines)
+        figures["load"] = load_test(LOAD_CLIENTS, LOAD_SECONDS, data_dir / "test_images", args.models)
     return figures
 
 

@@ -123,6 +123,25 @@ def _target_rows(figures: dict, head: dict, command: str) -> list[str]:
     return rows
 
 
+def _load_lines(figures: dict) -> list[str]:
+    load = figures.get("load")
+    if not load:
+        return []
+    return [
+        "## Load: the app under concurrent visitors",
+        "",
+        f"`python app.py` over the 70 test images on loopback; {load['clients']} gradio_client clients call "
+        f"`/search` back to back for {load['seconds']:.0f} s (bench/load.py). The queue runs 2 searches at a "
+        "time (2 cores) and holds up to 64 waiting; the others wait their turn.",
+        "",
+        "| clients | seconds | requests | failed | requests/s | p50 ms | p95 ms |",
+        "|---|---|---|---|---|---|---|",
+        f"| {load['clients']} | {load['seconds']:.0f} | {load['requests']} | {load['failures']} "
+        f"| {load['requests_per_s']:.1f} | {load['p50_ms']:.0f} | {load['p95_ms']:.0f} |",
+        "",
+    ]
+
+
 def plot(figures: dict, path: Path) -> None:
     import matplotlib
 
@@ -194,6 +213,7 @@ def write_report(figures: dict, path: Path, head: dict, command: str) -> None:
         "",
         *_quality_rows(figures),
         "",
+        *_load_lines(figures),
     ]
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text("\n".join(lines))

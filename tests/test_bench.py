@@ -1,0 +1,24 @@
+"""The benchmark runs end to end (its figures are not asserted: speed targets
+live in bench/results.md, not in tests)."""
+
+import json
+import subprocess
+import sys
+
+
+def test_quick_bench_prints_the_three_headline_figures(models_dir, trained_run):
+    command = [sys.executable, "-m", "bench", "--quick", "--json", "--models", str(models_dir)]
+    command += ["--checkpoint", str(trained_run / "model.pt")]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(figures) == {"image_ort_vs_torch", "text_ort_vs_torch", "query_p95_ms_100k"}
+    assert all(isinstance(v, float) and v > 0 for v in figures.values())
+
+
+def test_bench_without_a_checkpoint_is_one_line(models_dir, tmp_path):
+    command = [sys.executable, "-m", "bench", "--quick", "--json", "--models", str(models_dir)]
+    result = subprocess.run(
+        command + ["--checkpoint", str(tmp_path / "none.pt")], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
