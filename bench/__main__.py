@@ -18,7 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.embedding import TEXT_BATCHES, TorchModels, image_rates, index_build_seconds_per_1000, text_rates
+from bench.embedding import (
+    IMAGE_BATCH,
+    TEXT_BATCHES,
+    TorchModels,
+    image_rates,
+    index_build_seconds_per_1000,
+    text_rates,
+)
 from bench.load import load_test
 from bench.vectors import CACHE, real_inputs, save_inputs
 from inference.dataset import REPO_ROOT, DataError, locate_data_dir
@@ -66,7 +73,12 @@ def run(args: argparse.Namespace) -> dict:
     inputs_file = save_inputs(inputs, CACHE / ("inputs-quick.npz" if quick else "inputs.npz"))
     images = sorted((data_dir / "train_images").glob("*.jpg"))[: 48 if quick else 256]
     texts = inputs.texts[:48] if quick else inputs.texts
-    figures: dict = {"threads": THREADS, "image_batch": 16, "images": len(images), "texts": len(texts)}
+    figures: dict = {
+        "threads": THREADS,
+        "image_batch": IMAGE_BATCH,
+        "images": len(images),
+        "texts": len(texts),
+    }
     figures["image"] = image_rates(models, eager, images, repeats)
     batches = (1,) if quick else TEXT_BATCHES
     figures["text"] = {str(b): text_rates(text_engines, eager, texts, b, repeats) for b in batches}

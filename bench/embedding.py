@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.index import BATCH_SIZE as IMAGE_BATCH  # the indexer's batch size
 from inference.index import update_index
 from inference.models import SearchModels
 from inference.preprocess import load_image
 
-IMAGE_BATCH = 16  # the indexer's batch size (inference.index.BATCH_SIZE)
 TEXT_BATCHES = (1, 64)  # one query per search; 64 in bulk evaluation
 
 

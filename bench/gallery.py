@@ -53,9 +53,7 @@ def _runs(engine: SearchEngine, queries: list[str], runs: int) -> dict:
     return {"p50_ms": p50, "p95_ms": p95, "found": found}
 
 
-def _cold_start(
-    models_dir: Path, index_file: Path, names: list[str], query: str
-) -> tuple[float, SearchEngine]:
+def _cold_start(models_dir: Path, index_file: Path, query: str) -> tuple[float, SearchEngine]:
     """Seconds from nothing to the first answer: models, index file, ranker, one search."""
     start = time.perf_counter()
     models = SearchModels(models_dir)
@@ -85,7 +83,7 @@ def measure(
             )
             result["index_mb"] = index_file.stat().st_size / 1e6
             del vectors
-            result["cold_start_s"], engine = _cold_start(Path(models_dir), index_file, names, queries[0])
+            result["cold_start_s"], engine = _cold_start(Path(models_dir), index_file, queries[0])
             vectors = engine.view.vectors
         paths = [Path(name) for name in names]
         exact = SearchEngine.from_vectors(models, paths, vectors, ann_threshold=size + 1)

@@ -19,26 +19,23 @@ def spread(values: list[float], digits: int = 1) -> str:
     return f"{np.median(values):.{digits}f} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
 
 
+def _cpu_name() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo), else what platform reports."""
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.processor()
+
+
 def machine() -> str:
     import faiss
     import onnxruntime
     import psutil
     import torch
 
-    cpu = (
-        next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            platform.processor(),
-        )
-        if Path("/proc/cpuinfo").is_file()
-        else platform.processor()
-    )
     return (
-        f"{cpu}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, no GPU; "
+        f"{_cpu_name()}, {os.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM, no GPU; "
         f"Python {platform.python_version()}, onnxruntime {onnxruntime.__version__}, "
         f"torch {torch.__version__}, faiss {faiss.__version__}"
     )
@@ -53,8 +50,8 @@ def _embedding_rows(figures: dict) -> list[str]:
     image = figures["image"]
     for name, values in image.items():
         rows.append(
-            f"| images/s, batch 16, preprocessing included | {name} | {spread(values)} | "
-            f"{_ratio(image, name):.2f}x |"
+            f"| images/s, batch {figures['image_batch']}, preprocessing included | {name} "
+            f"| {spread(values)} | {_ratio(image, name):.2f}x |"
         )
     for batch, rates in figures["text"].items():
         for name, values in rates.items():

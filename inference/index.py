@@ -222,8 +222,7 @@ def update_index(
     if not gallery.is_dir():
         raise FileNotFoundError(f"{gallery}: gallery folder not found")
     path = index_path(models, gallery, cache_dir)
-    if path.parent.is_dir():
-        remove_stale_temp_files(path)
+    remove_stale_temp_files(path)
     dim = int(models.manifest["vector_dim"])
     index = load_index(path, gallery, models.model_id) or _empty(gallery, dim)
     found, skipped = scan_gallery(gallery)

@@ -4,7 +4,7 @@ size, approximate (faiss IVF over a PCA projection, re-ranked exactly) above.
 Why approximate at all: a gallery vector is 1,664 floats, so exact search
 reads 6.6 MB per 1,000 images per query; on a 2-core laptop that is about
 50 ms at 100k images and 0.6 s at 1M (see bench/results.md). The approximate
-index scans a few thousand 8-bit codes of a 256-d projection instead, then
+index scans 8-bit codes of a 128-d projection in a quarter of its lists instead, then
 re-scores its best candidates with the full vectors, so the order of what it
 returns is exact and only recall can suffer (measured: bench/results.md).
 """

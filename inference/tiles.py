@@ -38,10 +38,8 @@ def disclaimer_tile() -> Image.Image:
     return tile
 
 
-def thumbnail(path: Path, restricted: bool) -> Image.Image:
-    """What the UI may show for an image: its thumbnail, or the disclaimer tile."""
-    if restricted:
-        return disclaimer_tile()
+def thumbnail(path: Path) -> Image.Image:
+    """An allowed image shrunk to fit THUMBNAIL_SIZE x THUMBNAIL_SIZE."""
     image = load_image(path)
     image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
     return image
@@ -74,4 +72,4 @@ def thumbnail_file(path: Path, restricted: bool, cache_dir: Path = THUMBNAIL_DIR
     stat = Path(path).stat()
     key = hashlib.sha1(f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:24]
     target = cache_dir / f"{key}.jpg"
-    return target if target.exists() else _save_once(thumbnail(path, False), target)
+    return target if target.exists() else _save_once(thumbnail(path), target)
