@@ -20,7 +20,7 @@ import gradio as gr
 
 from inference.dataset import DataError, load_test_set, locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
-from inference.policy import DISCLAIMER, is_restricted_text
+from inference.policy import DISCLAIMER, POLICIES, is_restricted_text
 from inference.preprocess import IMAGE_SUFFIXES, ImageError
 from inference.search import QueryError, Result, SearchEngine
 from inference.tiles import disclaimer_file, thumbnail_file
@@ -140,6 +140,7 @@ def example_queries(data_dir: Path | None, seed: int = 0) -> list[str]:
 def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
     with gr.Blocks(title="Photo search") as ui:
         gr.Markdown("# Photo search\nDescribe a picture in a few words.")
+        gr.Markdown(f"<small>{POLICIES[app.engine.policy]}</small>", elem_id="policy")
         with gr.Row():
             query = gr.Textbox(
                 label="Search", placeholder="two dogs playing in the snow", scale=4, elem_id="query"
@@ -199,6 +200,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--uploads", type=Path, default=DEFAULT_UPLOADS)
     parser.add_argument("--host", default="127.0.0.1", help="bind address (0.0.0.0 to expose)")
     parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument(
+        "--policy",
+        choices=POLICIES,
+        default="strict",
+        help="content policy: strict (default; required by law in some markets) or off (a private gallery)",
+    )
     return parser.parse_args(argv)
 
 
@@ -212,16 +219,18 @@ def default_gallery() -> Path:
         return Path(__file__).resolve().parent / "gallery"
 
 
-def create_app(gallery: Path | None, models: Path, uploads: Path) -> tuple[SearchApp, list[str]]:
+def create_app(
+    gallery: Path | None, models: Path, uploads: Path, policy: str = "strict"
+) -> tuple[SearchApp, list[str]]:
     gallery = gallery or default_gallery()
-    engine = SearchEngine([gallery, uploads], SearchModels(models))
+    engine = SearchEngine([gallery, uploads], SearchModels(models), policy=policy)
     return SearchApp(engine, uploads), example_queries(None)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        app, examples = create_app(args.gallery, args.models, args.uploads)
+        app, examples = create_app(args.gallery, args.models, args.uploads, args.policy)
     except (ModelFilesError, DataError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

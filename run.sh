@@ -10,12 +10,14 @@ PY="$VENV/bin/python"
 RUN=${RUN:-runs/default}
 
 setup() {
-  if [ ! -x "$PY" ] || ! cmp -s requirements.txt "$VENV/.requirements.txt"; then
+  if [ ! -x "$PY" ] || ! cat requirements.txt requirements-nodeps.txt | cmp -s - "$VENV/.requirements.txt"; then
     python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
     "$PY" -m pip install --quiet --upgrade pip
     "$PY" -m pip install --quiet -r requirements.txt
-    cp requirements.txt "$VENV/.requirements.txt"
+    "$PY" -m pip install --quiet --no-deps -r requirements-nodeps.txt
+    cat requirements.txt requirements-nodeps.txt > "$VENV/.requirements.txt"
   fi
+  PY="$PY" scripts/fetch_people_free.sh  # detector negatives (apt packages; quick when present)
 }
 
 train_if_needed() {

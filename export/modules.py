@@ -1,6 +1,6 @@
 """The three exported graphs, rebuilt from a training checkpoint.
 
-image encoder: pixels [N, 3, S, S] -> image_vectors [N, D], child_probability [N]
+image encoder: pixels [N, 3, S, S] -> image_vectors [N, D], detector_logits [N, 2] (child, person)
 text encoder:  input_ids, attention_mask [N, L] -> text_vectors [N, D]
 scoring head:  text_vectors [Q, D], image_vectors [N, D] -> probabilities [Q, N]
 
@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from train.encoders import SentenceEncoder, build_image_encoder
-from train.model import ChildDetector, ModelConfig, TwoTower, bridge_vectors
+from train.model import DetectorHeads, ModelConfig, TwoTower, bridge_vectors
 
 
 class ImageEncoder(nn.Module):
@@ -68,10 +68,16 @@ def load_modules(checkpoint_path: Path) -> tuple[ModelConfig, ImageEncoder, Text
     towers = TwoTower(config, members=config.members)
     towers.load_state_dict(checkpoint["towers"])
     towers.eval()
-    detector = ChildDetector(config.image.feature_dim)
+    detector = DetectorHeads(config.image.feature_dim)
     with torch.no_grad():
-        detector.linear.weight.copy_(torch.as_tensor(checkpoint["detector"]["weight"])[None, :])
-        detector.linear.bias.fill_(float(checkpoint["detector"]["bias"]))
+        detector.linear.weight.copy_(torch.as_tensor(checkpoint["detector"]["head_weight"]))
+        detector.linear.bias.copy_(torch.as_tensor(checkpoint["detector"]["head_bias"]))
     image = ImageEncoder(config, towers, checkpoint["class_embeddings"], detector).eval()
     text = TextEncoder(config, towers).eval()
     return config, image, text, ScoringHead(config).eval()
+
+
+def detector_settings(checkpoint_path: Path) -> tuple[dict, Path]:
+    """(the detector's combiner as a DetectorParams dict, folder of its face models)."""
+    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+    return checkpoint["detector"]["combiner"], Path(checkpoint["detector"]["face_models_dir"])

@@ -14,8 +14,9 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from export.modules import load_modules
+from export.modules import detector_settings, load_modules
 from inference.dataset import TestSet
+from inference.faces import FACE_MODEL_FILES
 from inference.models import (
     IMAGE_ENCODER,
     MANIFEST,
@@ -30,6 +31,7 @@ from inference.text import MAX_TOKENS, TextTokenizer
 OPSET = 17
 EMBEDDING_TOLERANCE = 1e-4
 PROBABILITY_TOLERANCE = 1e-3
+LOGIT_TOLERANCE = 1e-3  # detector heads: raw logits of order 1-10
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
 
@@ -61,6 +63,9 @@ def _compare(name: str, expected: torch.Tensor, actual: np.ndarray, tolerance: f
 def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: list[str]) -> dict:
     """Write the three graphs and tokenizer into `folder`; returns check figures."""
     config, image, text, head = load_modules(checkpoint)
+    combiner, face_dir = detector_settings(checkpoint)
+    for name in FACE_MODEL_FILES:  # checked against PyTorch when built (train/face_nets.py)
+        shutil.copy(face_dir / name, folder / name)
     tokenizer_src = Path(config.text_model_dir)
     (folder / TOKENIZER_DIR).mkdir()
     for name in TOKENIZER_FILES:
@@ -71,7 +76,7 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
     pixel_t = torch.from_numpy(pixels)
     token_t = {k: torch.from_numpy(v) for k, v in tokens.items()}
     with torch.no_grad():
-        expected_image, expected_child = image(pixel_t)
+        expected_image, expected_heads = image(pixel_t)
         expected_text = text(**token_t)
         expected_prob = head(expected_text, expected_image)
     _export(
@@ -79,8 +84,8 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
         (pixel_t,),
         folder / IMAGE_ENCODER,
         ["pixels"],
-        ["image_vectors", "child_probability"],
-        {"pixels": {0: "n"}, "image_vectors": {0: "n"}, "child_probability": {0: "n"}},
+        ["image_vectors", "detector_logits"],
+        {"pixels": {0: "n"}, "image_vectors": {0: "n"}, "detector_logits": {0: "n"}},
     )
     _export(
         text,
@@ -106,12 +111,12 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
         name: ort.InferenceSession(str(folder / name), providers=["CPUExecutionProvider"])
         for name in (IMAGE_ENCODER, TEXT_ENCODER, SCORING_HEAD)
     }
-    got_image, got_child = run[IMAGE_ENCODER].run(None, {"pixels": pixels})
+    got_image, got_heads = run[IMAGE_ENCODER].run(None, {"pixels": pixels})
     got_text = run[TEXT_ENCODER].run(None, tokens)[0]
     got_prob = run[SCORING_HEAD].run(None, {"text_vectors": got_text, "image_vectors": got_image})[0]
     checks = {
         "image_vectors": _compare(IMAGE_ENCODER, expected_image, got_image, EMBEDDING_TOLERANCE),
-        "child_probability": _compare(IMAGE_ENCODER, expected_child, got_child, PROBABILITY_TOLERANCE),
+        "detector_logits": _compare(IMAGE_ENCODER, expected_heads, got_heads, LOGIT_TOLERANCE),
         "text_vectors": _compare(TEXT_ENCODER, expected_text, got_text, EMBEDDING_TOLERANCE),
         "probabilities": _compare(SCORING_HEAD, expected_prob, got_prob, PROBABILITY_TOLERANCE),
         "images": len(images),
@@ -122,6 +127,7 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
         "checks": checks,
         "vector_dim": int(got_image.shape[1]),
         "child_threshold": config.child_threshold,
+        "detector": combiner,
         "input_size": config.image.input_size,
     }
 
@@ -139,6 +145,7 @@ def write_manifest(folder: Path, exported: dict, checkpoint: Path) -> dict:
         "model_config": exported["config"],
         "vector_dim": exported["vector_dim"],
         "child_threshold": exported["child_threshold"],
+        "detector": exported["detector"],
         "preprocessing": {
             "input_size": exported["input_size"],
             "resize_shorter_side": round(exported["input_size"] * 256 / 224),

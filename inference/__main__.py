@@ -13,6 +13,7 @@ from pathlib import Path
 
 from inference.dataset import DataError
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
+from inference.policy import POLICIES
 from inference.preprocess import ImageError
 from inference.ranking import SettingError
 from inference.search import QueryError
@@ -30,6 +31,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     search.add_argument("--top-k", type=int, default=10)
     search.add_argument("--json", action="store_true")
     search.add_argument("--int8", action="store_true", help="use the int8 text encoder (export --int8)")
+    search.add_argument(
+        "--policy",
+        choices=POLICIES,
+        default="strict",
+        help="content policy: strict (default) or off (private)",
+    )
     evaluate = commands.add_parser("evaluate", help="Recall@K of the ONNX engine on the test set")
     evaluate.add_argument("--data", type=Path, default=None)
     evaluate.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
@@ -46,7 +53,8 @@ def run_search(args: argparse.Namespace) -> dict:
     from inference.search import SearchEngine, normalize_query
 
     normalize_query(args.query)  # fail fast, before loading models
-    engine = SearchEngine(args.gallery, SearchModels(args.models, int8=args.int8), progress=not args.json)
+    models = SearchModels(args.models, int8=args.int8)
+    engine = SearchEngine(args.gallery, models, progress=not args.json, policy=args.policy)
     response = engine.search(args.query, k=args.top_k).to_json()
     if not args.json:
         if response["message"]:

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from inference.models import SearchModels
 from inference.preprocess import IMAGE_SUFFIXES, ImageError, load_image
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: child probability from the face-aware detector
 BATCH_SIZE = 16
 CHECKPOINT_EVERY = 256  # images embedded between checkpoints, at least
 #: ...and embedding between checkpoints takes at least this many times as long
@@ -177,18 +177,18 @@ def _append(index: GalleryIndex, names, stamps, vectors: list[np.ndarray], child
 
 def embed_files(models: SearchModels, gallery: Path, names: list[str]):
     """Embed files; returns (ok names, vectors [K, D], child [K], skipped reasons)."""
-    pixels, ok, skipped = [], [], []
+    images, ok, skipped = [], [], []
     for name in names:
         try:
-            pixels.append(models.preprocess(load_image(gallery / name)))
+            images.append(load_image(gallery / name))
             ok.append(name)
         except ImageError as error:
             skipped.append(f"{gallery / name}: {error}")
     if not ok:
         dim = int(models.manifest["vector_dim"])
         return ok, np.zeros((0, dim), np.float32), np.zeros(0, np.float32), skipped
-    vectors, child = models.embed_images(np.stack(pixels))
-    return ok, vectors, child, skipped
+    vectors, heads = models.embed_images(np.stack([models.preprocess(image) for image in images]))
+    return ok, vectors, models.child_probability(images, heads), skipped
 
 
 class _Checkpoint:

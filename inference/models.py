@@ -12,6 +12,8 @@ import numpy as np
 import onnxruntime as ort
 
 from inference.dataset import REPO_ROOT
+from inference.detector import DetectorParams
+from inference.faces import FaceModels
 from inference.preprocess import preprocess
 from inference.text import TextTokenizer
 
@@ -95,8 +97,11 @@ class SearchModels:
         if self.text_encoder not in self.manifest["files"]:
             raise ModelFilesError(f"{self.dir / self.text_encoder}: not exported; export with --int8")
         self.input_size = int(self.manifest["preprocessing"]["input_size"])
-        self.child_threshold = float(self.manifest["child_threshold"])
-        self.model_id = self.manifest["files"][IMAGE_ENCODER][:16]
+        self.detector = DetectorParams.from_dict(self.manifest["detector"])
+        self.child_threshold = self.detector.threshold
+        # what an image's stored vector and child probability depend on: every image-side file
+        image_side = sorted((k, v) for k, v in self.manifest["files"].items() if not k.startswith("text"))
+        self.model_id = hashlib.sha256(json.dumps(image_side).encode()).hexdigest()[:16]
 
     @cached_property
     def _image_session(self) -> ort.InferenceSession:
@@ -111,6 +116,10 @@ class SearchModels:
         return _session(self.dir / SCORING_HEAD, self.threads)
 
     @cached_property
+    def faces(self) -> FaceModels:
+        return FaceModels(self.dir, self.threads)
+
+    @cached_property
     def tokenizer(self) -> TextTokenizer:
         return TextTokenizer(self.dir / TOKENIZER_DIR)
 
@@ -119,9 +128,14 @@ class SearchModels:
         return preprocess(image, self.input_size)
 
     def embed_images(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """pixels [N, 3, S, S] -> (image vectors [N, D], child probability [N])."""
-        vectors, child = self._image_session.run(None, {"pixels": pixels.astype(np.float32)})
-        return vectors, child
+        """pixels [N, 3, S, S] -> (image vectors [N, D], detector head logits [N, 2])."""
+        vectors, heads = self._image_session.run(None, {"pixels": pixels.astype(np.float32)})
+        return vectors, heads
+
+    def child_probability(self, images: list, head_logits: np.ndarray) -> np.ndarray:
+        """P(child) [N] of PIL RGB images given their detector head logits [N, 2]."""
+        faces = np.stack([self.faces.features(image) for image in images])
+        return self.detector.probability(head_logits, faces)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """texts -> text vectors [N, D] (fusion weights included)."""

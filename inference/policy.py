@@ -22,6 +22,15 @@ from nltk.corpus.reader.wordnet import NOUN, WordNetCorpusReader
 
 DISCLAIMER = "This image is unavailable in your country in compliance with local laws"
 
+#: Where the policy applies: the law binds a service in some countries, not a
+#: person searching a private folder of their own.
+POLICIES: dict[str, str] = {
+    "strict": "Content policy: strict. Nothing depicting a child under 16 is shown: a gallery's "
+    "captions decide where it has them, the child-image detector elsewhere; child queries are refused.",
+    "off": "Content policy: off (a private gallery where the law behind it does not apply). "
+    "Every image is shown and every query is searched.",
+}
+
 #: Lemmas of words that name or describe a person under 16. Kept to words whose
 #: every common sense is a child: "minor" (minor league), "son" (grown sons),
 #: "lad" or "babe" (used of adults) are left out on purpose.

@@ -18,7 +18,7 @@ import pandas as pd
 
 from inference.index import GalleryIndex, update_index
 from inference.models import SearchModels
-from inference.policy import DISCLAIMER, is_restricted_image, is_restricted_text
+from inference.policy import DISCLAIMER, POLICIES, is_restricted_image, is_restricted_text
 from inference.preprocess import load_image
 from inference.ranking import Ranker, build_ranker
 
@@ -108,7 +108,11 @@ class SearchEngine:
         cache_dir: Path | None = None,
         progress: bool = True,
         ann_threshold: int | None = None,
+        policy: str = "strict",
     ) -> None:
+        if policy not in POLICIES:
+            raise ValueError(f"unknown content policy {policy!r}; choose from {', '.join(POLICIES)}")
+        self.policy = policy
         folders = galleries if isinstance(galleries, list) else [galleries]
         self.galleries = [Path(g) for g in folders]
         self.models, self.cache_dir = models, cache_dir
@@ -170,6 +174,8 @@ class SearchEngine:
         return engine
 
     def _restricted(self, index: GalleryIndex) -> np.ndarray:
+        if self.policy == "off":
+            return np.zeros(len(index.names), dtype=bool)
         captions = known_captions(index.gallery)
         return np.array(
             [
@@ -196,7 +202,9 @@ class SearchEngine:
         """Top K images for a text query, each with its match probability."""
         view = self.view
         text = normalize_query(query)
-        if is_restricted_text(text):
+        # the policy reads the query as typed too: normalising turns invisible characters
+        # into spaces, which would split a word ("ki\u200bds" -> "ki ds")
+        if self.policy == "strict" and (is_restricted_text(query) or is_restricted_text(text)):
             return SearchResponse(query, True, DISCLAIMER, [], list(view.skipped))
         vector = self.models.embed_texts([text])  # [1, D]
         top = view.ranker.top(vector[0], k)

@@ -40,6 +40,7 @@ def test_onnx_matches_pytorch_on_new_batch_shapes(trained_run, models_dir, test_
     got_text = models.embed_texts(texts)
     np.testing.assert_allclose(got_image, want_image.numpy(), atol=1e-4)
     np.testing.assert_allclose(got_child, want_child.numpy(), atol=1e-3)
+    assert got_child.shape == (len(pixels), 2)  # detector heads: child, person
     np.testing.assert_allclose(got_text, want_text.numpy(), atol=1e-4)
     np.testing.assert_allclose(models.probabilities(got_text, got_image), want_prob.numpy(), atol=1e-3)
 

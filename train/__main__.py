@@ -55,11 +55,12 @@ def main(argv: list[str] | None = None) -> int:
             f"test {name:8s} R@1 {m['recall@1']:5.1f}  R@5 {m['recall@5']:5.1f}  "
             f"R@10 {m['recall@10']:5.1f}  MRR {m['mrr']:.3f}  median rank {m['median_rank']:.0f}"
         )
-    d = metrics["detector"]
-    print(
-        f"child detector on test: recall {d['test_recall_pct']:.1f}%, "
-        f"other images blocked {d['test_other_blocked_pct']:.1f}%"
-    )
+    for signal, d in metrics["detector"]["signals"].items():
+        print(
+            f"child detector ({signal}) on test images without captions: {d['test_recall_pct']:.1f}% of "
+            f"child images withheld, {d['test_other_blocked_pct']:.1f}% of others; people-free photos "
+            f"withheld: {d['people_free_blocked']} of {d['people_free_photos']}"
+        )
     print(f"report: {args.out / 'report.md'}")
     return 0
 

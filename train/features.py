@@ -115,3 +115,22 @@ def text_features(
         return {"embedding": np.concatenate(out) if out else np.zeros((0, dim), np.float32)}
 
     return _load_or_compute(cache_dir, key, compute)["embedding"]
+
+
+def face_features(
+    paths: Sequence[Path], face_models_dir: Path, cache_dir: Path = DEFAULT_CACHE_DIR
+) -> np.ndarray:
+    """Face and age features [N, FACE_FEATURES] of each image (inference/faces.py)."""
+    from inference.faces import FACE_FEATURES, FACE_MODEL_FILES, FaceModels
+    from inference.models import file_sha256
+
+    stats = [(p.name, info.st_size, info.st_mtime_ns) for p in paths for info in [p.stat()]]
+    models = [file_sha256(face_models_dir / name) for name in FACE_MODEL_FILES]
+    key = _cache_key(["faces", models, stats])
+
+    def compute() -> dict[str, np.ndarray]:
+        faces = FaceModels(face_models_dir)
+        rows = [faces.features(load_image(p)) for p in tqdm(paths, desc="faces and ages")]
+        return {"faces": np.stack(rows) if rows else np.zeros((0, FACE_FEATURES), np.float32)}
+
+    return _load_or_compute(cache_dir, key, compute)["faces"]

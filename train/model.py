@@ -102,12 +102,13 @@ def bridge_vectors(logits: torch.Tensor, class_embeddings: torch.Tensor, tempera
     return nn.functional.normalize(probs @ class_embeddings, dim=-1)
 
 
-class ChildDetector(nn.Module):
-    """Logistic regression on pooled image features: [N, F] -> P(child) [N]."""
+class DetectorHeads(nn.Module):
+    """The child-image detector's two linear heads on pooled image features:
+    [N, F] -> logits [N, 2] (a child is shown, a person is shown); see inference/detector.py."""
 
     def __init__(self, feature_dim: int) -> None:
         super().__init__()
-        self.linear = nn.Linear(feature_dim, 1)
+        self.linear = nn.Linear(feature_dim, 2)
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.linear(pooled)).squeeze(-1)
+        return self.linear(pooled)

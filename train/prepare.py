@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit
 
-from inference.policy import is_restricted_text
+from inference.policy import is_restricted_text, noun_lemmas, words
 from train.data import TrainSet, load_train_set
 from train.targets import MATCH_THRESHOLD, aggregate_targets
 
@@ -45,6 +45,27 @@ def child_image_labels(train_set: TrainSet, pairs: pd.DataFrame) -> pd.Series:
     flags = known["query_text"].map(is_restricted_text)
     labels = flags.groupby(known["image"]).any()
     return labels.reindex(train_set.images, fill_value=False)
+
+
+#: Lemmas naming a person, for the detector's "is there a person" head (labels from
+#: captions; an image none of whose captions names one shows dogs, scenery, things).
+PERSON_LEMMAS = frozenset(
+    """man woman person people child kid baby boy girl toddler teenager teen adult guy lady gentleman
+    player biker bicyclist cyclist rider skier snowboarder surfer climber skateboarder swimmer dancer
+    crowd couple family worker athlete runner hiker tourist spectator audience team friend mother father
+    mom dad he she someone performer musician singer officer soldier bride groom student youth""".split()
+)
+
+
+def mentions_person(text: str) -> bool:
+    return any(not noun_lemmas(word).isdisjoint(PERSON_LEMMAS) for word in words(text))
+
+
+def person_image_labels(train_set: TrainSet) -> pd.Series:
+    """Per image: does any of its own captions name a person?"""
+    captions = train_set.captions
+    flags = captions["query_text"].map(mentions_person)
+    return flags.groupby(captions["image"]).any().reindex(train_set.images, fill_value=False)
 
 
 def split_images(images: list[str], validation_share: float, seed: int) -> dict[str, str]:

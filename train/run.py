@@ -12,7 +12,7 @@ from scipy.special import expit
 from inference.dataset import load_test_set
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
 from train.calibration import calibrate, tune_fusion
-from train.detector import detector_rates, fit_detector
+from train.child_images import train_child_detector
 from train.encoders import ImageEncoderSpec
 from train.model import ModelConfig
 from train.pipeline import (
@@ -83,12 +83,19 @@ def run(cfg: RunConfig) -> dict:
     scale, bias, oof = calibrate(vp_scores, val_pairs["target"].to_numpy(), vp_img)
     scorer.config = config = config.updated(calib_scale=scale, calib_bias=bias)
 
-    weights, det_bias, threshold, det_oof = fit_detector(
-        center_pooled, prep.child_images.to_numpy(), cfg.detector_recall, cfg.seed
-    )
-    config = config.updated(child_threshold=threshold)
     allowed_queries, test_child = test_policy(test)
-    test_child_prob = expit(feats.test_pooled @ weights + det_bias)
+    detector = train_child_detector(
+        prep,
+        test,
+        center_pooled,
+        feats.test_pooled,
+        test_child,
+        cfg_spec(cfg),
+        cfg.cache_dir,
+        cfg.detector_recall,
+        cfg.seed,
+    )
+    config = config.updated(child_threshold=detector.fitted.params.threshold)
 
     query_sent = feats.sentences[test.queries["query_text"].map(feats.text_row).to_numpy()]
     model_test = expit(scale * scorer.fused(feats.test_pooled, feats.test_logits, query_sent) + bias)
@@ -110,7 +117,7 @@ def run(cfg: RunConfig) -> dict:
             "model": test_metrics(model_test, test, allowed_queries),
             "baseline": test_metrics(base_test, test, allowed_queries),
         },
-        "detector": _detector_report(det_oof, prep, test_child_prob, test_child, threshold),
+        "detector": detector.report,
     }
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     save_checkpoint(
@@ -119,7 +126,12 @@ def run(cfg: RunConfig) -> dict:
             "config": config.to_dict(),
             "towers": towers.state_dict(),
             "class_embeddings": feats.class_embeddings,
-            "detector": {"weight": weights, "bias": det_bias},
+            "detector": {
+                "head_weight": detector.fitted.head_weights,
+                "head_bias": detector.fitted.head_bias,
+                "combiner": detector.fitted.params.to_dict(),
+                "face_models_dir": str(detector.face_models_dir),
+            },
             "metrics": {"test": metrics["test"], "validation": metrics["validation"]},
         },
     )
@@ -142,18 +154,3 @@ def _baseline(prep, feats, image_row, seed):
     return train_baseline(
         feats.train_pooled[0][rows], feats.sentences[texts], train_pairs["target"].to_numpy(), seed
     )
-
-
-def _detector_report(oof, prep, test_prob, test_child, threshold) -> dict:
-    labels = prep.child_images.to_numpy()
-    val_recall, val_other = detector_rates(oof, labels, threshold)
-    test_recall, test_other = detector_rates(test_prob, test_child, threshold)
-    return {
-        "threshold": threshold,
-        "validation_recall_pct": val_recall,
-        "validation_other_blocked_pct": val_other,
-        "test_recall_pct": test_recall,
-        "test_other_blocked_pct": test_other,
-        "test_child_images": int(test_child.sum()),
-        "test_images": int(len(test_child)),
-    }

@@ -1,0 +1,64 @@
+"""The child-image detector's last step, for images nobody captioned: numpy only.
+
+Three signals meet here, each computed elsewhere:
+- two linear heads on the image encoder's pooled features (in image_encoder.onnx):
+  "a child is in this picture" and "a person is in this picture" (logits);
+- faces and the age they look (inference/faces.py, `FACE_FEATURES` numbers).
+
+A logistic regression over them (`combiner_inputs`), fitted on the training
+images and people-free photos (train/detector.py), gives P(child); the image is
+withheld at P >= threshold, set for 97% recall on out-of-fold predictions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from inference.faces import FEATURE_NAMES
+
+HEAD_NAMES = ("child_logit", "person_logit")
+INPUT_NAMES = (*HEAD_NAMES, "p_person_x_child_logit", *FEATURE_NAMES)
+
+
+def expit(x: np.ndarray) -> np.ndarray:
+    """Logistic sigmoid (numpy; serving has no scipy)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def combiner_inputs(head_logits: np.ndarray, face_features: np.ndarray) -> np.ndarray:
+    """head_logits [N, 2] (child, person), face_features [N, K] -> inputs [N, len(INPUT_NAMES)].
+
+    The product lets "no person here" mute the whole-image child score: a photo
+    with no person cannot depict a child, however child-like its colours are.
+    """
+    child, person = head_logits[:, 0], head_logits[:, 1]
+    return np.column_stack([child, person, expit(person) * child, face_features]).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """Logistic regression over `combiner_inputs` (scaling folded in) and its threshold."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    inputs: tuple[str, ...] = INPUT_NAMES
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DetectorParams:
+        params = cls(
+            tuple(data["weights"]), float(data["bias"]), float(data["threshold"]), tuple(data["inputs"])
+        )
+        if params.inputs != INPUT_NAMES or len(params.weights) != len(INPUT_NAMES):
+            raise ValueError(f"detector inputs {params.inputs} differ from this code's {INPUT_NAMES}")
+        return params
+
+    def probability(self, head_logits: np.ndarray, face_features: np.ndarray) -> np.ndarray:
+        """P(child) [N] from head_logits [N, 2] and face_features [N, K]."""
+        inputs = combiner_inputs(head_logits, face_features)
+        return expit(inputs @ np.asarray(self.weights) + self.bias).astype(np.float32)
