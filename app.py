@@ -20,7 +20,7 @@ import gradio as gr
 
 from inference.dataset import DataError, load_test_set, locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
-from inference.policy import DISCLAIMER, POLICIES, is_restricted_text
+from inference.policy import DISCLAIMER, POLICIES, is_restricted_text, warm_up
 from inference.preprocess import IMAGE_SUFFIXES, ImageError
 from inference.search import QueryError, Result, SearchEngine
 from inference.tiles import disclaimer_file, thumbnail_file
@@ -31,6 +31,12 @@ EXAMPLE_COUNT = 10
 MAX_NOTICE_LINES = 20  # skipped files listed by name; the rest are counted
 GalleryItems = list[tuple[str, str]]  # (picture file, caption)
 Page = tuple[GalleryItems, str, list[str]]  # items, status message, paths shown
+
+
+def _caption(label: str, result: Result) -> str:
+    if result.score is None:  # a query the model cannot read: no probability to show
+        return result.image.name
+    return f"{label} {result.score:.2f} · {result.image.name}"
 
 
 class SearchApp:
@@ -48,8 +54,8 @@ class SearchApp:
     def _page(results: list[Result], label: str, status: str) -> Page:
         items = [
             (
-                str(thumbnail_file(r.image, r.restricted)),
-                DISCLAIMER if r.restricted else f"{label} {r.score:.2f} · {r.image.name}",
+                str(thumbnail_file(r.image, r.restricted, r.stamp)),
+                DISCLAIMER if r.restricted else _caption(label, r),
             )
             for r in results
         ]
@@ -67,6 +73,8 @@ class SearchApp:
             cut = f"No image matches with probability ≥ {min_probability:.2f}"
             return [], cut + "; lower the cut-off to see weaker matches.", []
         status = f"{len(response.results)} of {len(self.engine)} images."
+        if response.notice:
+            status = f"**{response.notice}** {status}"
         return self._page(response.results, "p =", status)
 
     def search_api(self, query: str) -> GalleryItems:
@@ -90,10 +98,12 @@ class SearchApp:
 
     def _similar(self, path: Path, k: float) -> Page:
         try:
-            results = self.engine.similar(path, k=int(k))
+            response = self.engine.similar(path, k=int(k))
         except ImageError as error:
             return [], f"**Error:** {path.name}: {error}", []
-        return self._page(results, "similarity", f"{len(results)} similar images.")
+        if response.restricted:
+            return [], f"**{DISCLAIMER}**", []
+        return self._page(response.results, "similarity", f"{len(response.results)} similar images.")
 
     def skipped_notice(self) -> str:
         """Markdown listing gallery files that could not be indexed ('' if none)."""
@@ -224,6 +234,7 @@ def create_app(
 ) -> tuple[SearchApp, list[str]]:
     gallery = gallery or default_gallery()
     engine = SearchEngine([gallery, uploads], SearchModels(models), policy=policy)
+    warm_up()
     return SearchApp(engine, uploads), example_queries(None)
 
 

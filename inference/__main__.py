@@ -59,8 +59,11 @@ def run_search(args: argparse.Namespace) -> dict:
     if not args.json:
         if response["message"]:
             print(response["message"])
+        if response["notice"]:
+            print(response["notice"])
         for r in response["results"]:
-            print(f"{r['score']:.3f}  {'[restricted] ' if r['restricted'] else ''}{r['image']}")
+            score = "  -  " if r["score"] is None else f"{r['score']:.3f}"
+            print(f"{score}  {'[restricted] ' if r['restricted'] else ''}{r['image']}")
         for line in response["skipped"]:
             print(f"skipped {line}", file=sys.stderr)
     return response

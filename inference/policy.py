@@ -1,15 +1,24 @@
 """Content policy: nothing depicting a child (under 16) is shown.
 
 Where the law applies, a restricted text or image is replaced by `DISCLAIMER`.
-A text is restricted when any of its words, lemmatised as a noun, is in
-`CHILD_LEMMAS`. Lemmatisation follows WordNet's `morphy` for nouns: nltk's own
-noun suffix rules plus an irregular-plural table, checked against our
-vocabulary instead of the WordNet lexicon. That needs no corpus download, so it
-works offline and gives the same answer on every machine.
+A text is restricted when any of its words is, in any language the policy
+reads, an inflected form of a lemma in `inference/child_words.py`:
+- English: WordNet's `morphy` noun rules (suffixes plus irregular plurals),
+  checked against our vocabulary instead of the WordNet lexicon, so no corpus
+  download is needed;
+- Russian and Ukrainian: pymorphy3 with the OpenCorpora / LanguageTool
+  dictionaries in its wheels (every inflection: детей, ребёнка, малышами);
+- Spanish, German, French, Italian, Portuguese: simplemma's bundled lexicons.
 
-Only whole words count, so look-alikes pass: kidney, boycott, girlfriend,
-cowboy. Case, punctuation, possessives and hyphenation are normalised away
-(KIDS, kid's, school-children are all restricted).
+The language is never guessed first: every word is read in every language, so
+mixed-language text is caught too. Only whole words count, so look-alikes pass
+(kidney, girlfriend, Kindle, детектив, мальчишник).
+
+Disguises are read through: case, accents, full-width forms, punctuation,
+hyphens, zero-width characters and soft hyphens (dropped, never word breaks),
+and letters that look alike across Latin, Cyrillic and Greek (Unicode's
+confusables, inference/confusables.py): "сhild" with a Cyrillic с, "дeти" with
+a Latin e. Transliteration ("deti", "rebenok") is not read.
 """
 
 from __future__ import annotations
@@ -17,8 +26,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import cache, lru_cache
 
-from nltk.corpus.reader.wordnet import NOUN, WordNetCorpusReader
+from inference.child_words import ENGLISH, EUROPEAN, RUSSIAN, SHARED_WITH_ENGLISH, UKRAINIAN
+from inference.confusables import as_cyrillic, as_latin
 
 DISCLAIMER = "This image is unavailable in your country in compliance with local laws"
 
@@ -31,49 +42,20 @@ POLICIES: dict[str, str] = {
     "Every image is shown and every query is searched.",
 }
 
-#: Lemmas of words that name or describe a person under 16. Kept to words whose
-#: every common sense is a child: "minor" (minor league), "son" (grown sons),
-#: "lad" or "babe" (used of adults) are left out on purpose.
-CHILD_LEMMAS: frozenset[str] = frozenset(
-    {
-        "child",
-        "kid",
-        "kiddie",
-        "kiddo",
-        "baby",
-        "toddler",
-        "infant",
-        "newborn",
-        "boy",
-        "girl",
-        "teen",
-        "teenager",
-        "preteen",
-        "tween",
-        "youngster",
-        "schoolboy",
-        "schoolgirl",
-        "schoolchild",
-        "schoolkid",
-        "tot",
-        "youth",
-        "juvenile",
-        "bairn",
-        "childhood",
-        "kindergartener",
-        "kindergartner",
-        "preschooler",
-        "adolescent",
-    }
-)
+CHILD_LEMMAS = ENGLISH  # English lemmas; other languages in inference/child_words.py
 
 #: Irregular plurals WordNet lists in its exception file, for our lemmas.
 _IRREGULAR_NOUNS = {"children": "child", "schoolchildren": "child"}
 
+#: WordNet's `morphy` suffix rules for nouns (nltk's WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS),
+#: copied so serving needs no nltk (importing it cost 1.1 s of every start); a test checks they match.
+NOUN_SUFFIX_RULES = (
+    ("s", ""), ("ses", "s"), ("ves", "f"), ("xes", "x"), ("zes", "z"),
+    ("ches", "ch"), ("shes", "sh"), ("men", "man"), ("ies", "y"),
+)  # fmt: skip
+
 #: Words are runs of letters; an apostrophe ends one ("kid's" -> "kid", "s").
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-_NOUN_SUFFIX_RULES = [(old, new) for old, new in WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS[NOUN]]
 
 
 def fold(text: str) -> str:
@@ -96,7 +78,7 @@ def words(text: str) -> list[str]:
 def noun_lemmas(word: str) -> set[str]:
     """Candidate noun lemmas of one lower-cased word (WordNet morphy rules)."""
     candidates = {word}
-    for suffix, replacement in _NOUN_SUFFIX_RULES:
+    for suffix, replacement in NOUN_SUFFIX_RULES:
         if word.endswith(suffix) and len(word) > len(suffix):
             candidates.add(word[: len(word) - len(suffix)] + replacement)
     # "childrens" (a common misspelling of the possessive) strips to an irregular plural
@@ -108,9 +90,112 @@ def is_restricted_word(word: str) -> bool:
     return not noun_lemmas(word).isdisjoint(CHILD_LEMMAS)
 
 
+def visible(text: str) -> str:
+    """`text` in NFKC form without format characters (zero-width spaces and joiners,
+    soft hyphens, bidi marks) and without combining marks NFKC could not join to a
+    letter ("b\u0301oy", a stress mark in "де\u0301ти"): both are (nearly) invisible,
+    so neither may split a word."""
+    composed = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in composed if unicodedata.category(ch) not in ("Cf", "Mn"))
+
+
+def _strip_accents(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if unicodedata.category(c) != "Mn")
+
+
+@cache
+def _morph(language: str):
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang=language)
+
+
+def _cyrillic_lemmas(word: str) -> set[str]:
+    """Russian and Ukrainian normal forms of one lower-case Cyrillic word, ё as е."""
+    lemmas = {parse.normal_form for language in ("ru", "uk") for parse in _morph(language).parse(word)}
+    return {lemma.replace("ё", "е") for lemma in lemmas | {word}}
+
+
+def is_restricted_cyrillic(word: str) -> bool:
+    """True when a lower-case word is a Russian or Ukrainian child word in any inflection."""
+    if not any("\u0400" <= ch <= "\u04ff" for ch in word):
+        return False
+    lemmas = _cyrillic_lemmas(word)
+    return not (lemmas.isdisjoint(RUSSIAN) and lemmas.isdisjoint(UKRAINIAN))
+
+
+@cache
+def _unaccented(language: str) -> frozenset[str]:
+    return frozenset(_strip_accents(lemma) for lemma in EUROPEAN[language])
+
+
+def _european_lemmas(word: str, language: str) -> set[str]:
+    """Lower-case, accent-free lemma of `word` as typed (German "Junge" is a boy, "junge"
+    an adjective) in `language` (simplemma), the word included."""
+    import simplemma
+
+    # simplemma returns an unknown word as it is, so the word itself is a candidate only then
+    return {_strip_accents(simplemma.lemmatize(word, lang=language).casefold())}
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_languages(token: str) -> frozenset[str]:
+    """Languages in which one typed word (case kept) is a child word. A language
+    followed by "?" marks a word also common in English ("kind"): see `_reads_as`."""
+    found = set()
+    if any(is_restricted_word(w) for w in words(token) + words(as_latin(token))):
+        found.add("en")
+    if is_restricted_cyrillic(as_cyrillic(token.casefold())):
+        found.add("ru")
+    for language in EUROPEAN:
+        shared = SHARED_WITH_ENGLISH.get(language, frozenset())
+        lemmas = {
+            lemma for variant in {token, as_latin(token)} for lemma in _european_lemmas(variant, language)
+        } & _unaccented(language)
+        if lemmas - shared:
+            found.add(language)
+        elif lemmas:
+            found.add(language + "?")
+    return frozenset(found)
+
+
+def restricted_languages(text: str) -> set[str]:
+    """Languages ("en", "ru" for Russian or Ukrainian, "es", "de"...) in which `text` names a child."""
+    tokens = _WORD.findall(visible(text))
+    found: set[str] = set()
+    for position, token in enumerate(tokens):
+        for language in _word_languages(token):
+            if not language.endswith("?"):
+                found.add(language)
+            elif _reads_as(token, position, text, language[:-1]):
+                found.add(language[:-1])
+    return found
+
+
+def _reads_as(token: str, position: int, text: str, language: str) -> bool:
+    """A word shared with English counts as `language`'s when written as that language
+    writes it (German nouns capitalised, past the first word) or when the whole text
+    is identified as that language."""
+    from inference.language import identify
+
+    if language == "de" and position > 0 and token[:1].isupper() and not token.isupper():
+        return True
+    identified, probability = identify(text)
+    return identified == language and probability >= 0.5
+
+
+def warm_up() -> None:
+    """Load every language's morphology and the language identifier now (about 3 s
+    on 2 cores) instead of during a visitor's first query."""
+    from inference.language import identify
+
+    restricted_languages("warm up Aufwärmen разминка")
+    identify("warm up")
+
+
 def is_restricted_text(text: str) -> bool:
-    """True when `text` mentions a child by any word of `CHILD_LEMMAS`."""
-    return any(is_restricted_word(word) for word in words(text))
+    """True when `text` names a child in any language the policy reads."""
+    return bool(restricted_languages(text))
 
 
 def is_restricted_image(captions: Iterable[str]) -> bool:

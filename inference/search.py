@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from inference.index import GalleryIndex, update_index
+from inference.language import language_name, query_language
 from inference.models import SearchModels
 from inference.policy import DISCLAIMER, POLICIES, is_restricted_image, is_restricted_text
 from inference.preprocess import load_image
@@ -32,8 +33,9 @@ class QueryError(ValueError):
 @dataclass
 class Result:
     image: Path
-    score: float  # calibrated probability in [0, 1]
+    score: float | None  # calibrated probability in [0, 1]; None where it would mislead (see search)
     restricted: bool
+    stamp: tuple[int, int] | None = None  # (size, mtime_ns) of the file when indexed
 
 
 @dataclass
@@ -43,12 +45,16 @@ class SearchResponse:
     message: str | None
     results: list[Result] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    language: str | None = None  # set when the query is clearly not English
+    notice: str | None = None  # what the user should know about these results
 
     def to_json(self) -> dict:
         return {
             "query": self.query,
             "restricted": self.restricted,
             "message": self.message,
+            "language": self.language,
+            "notice": self.notice,
             "results": [
                 {"image": str(r.image), "score": r.score, "restricted": r.restricted} for r in self.results
             ],
@@ -86,6 +92,7 @@ class GalleryView:
     new one, so concurrent searches never see half-updated arrays."""
 
     paths: list[Path]
+    stamps: list[tuple[int, int] | None]  # (size, mtime_ns) of each file when indexed; None: no file
     vectors: np.ndarray  # [N, D]
     restricted: np.ndarray  # [N] bool
     skipped: list[str]
@@ -155,6 +162,7 @@ class SearchEngine:
             vectors = filled[0] if len(filled) == 1 else np.concatenate(filled)
             self.view = GalleryView(
                 paths=[p for index in indexes for p in index.paths],
+                stamps=[stamp for index in indexes for stamp in index.stamps],
                 vectors=vectors,
                 restricted=np.concatenate([self._restricted(i) for i in indexes]).astype(bool),
                 skipped=[line for index in indexes for line in index.skipped],
@@ -169,7 +177,12 @@ class SearchEngine:
         no image is restricted and nothing is re-scanned."""
         engine = cls([], models, ann_threshold=ann_threshold)
         engine.view = GalleryView(
-            paths, vectors, np.zeros(len(paths), bool), [], build_ranker(vectors, ann_threshold)
+            paths,
+            [None] * len(paths),
+            vectors,
+            np.zeros(len(paths), bool),
+            [],
+            build_ranker(vectors, ann_threshold),
         )
         return engine
 
@@ -193,7 +206,7 @@ class SearchEngine:
     @staticmethod
     def _results(view: GalleryView, top: np.ndarray, probabilities: np.ndarray, min_probability: float):
         return [
-            Result(view.paths[i], float(p), bool(view.restricted[i]))
+            Result(view.paths[i], float(p), bool(view.restricted[i]), view.stamps[i])
             for i, p in zip(top, probabilities, strict=True)
             if p >= min_probability
         ]
@@ -208,15 +221,28 @@ class SearchEngine:
             return SearchResponse(query, True, DISCLAIMER, [], list(view.skipped))
         vector = self.models.embed_texts([text])  # [1, D]
         top = view.ranker.top(vector[0], k)
+        language = query_language(text)
+        if language is not None:
+            # The text encoder and the calibration only ever saw English: the ranking is
+            # still the best we have, but a probability would claim a confidence we lack.
+            results = [Result(view.paths[i], None, bool(view.restricted[i]), view.stamps[i]) for i in top]
+            notice = (
+                f"Queries in English work best; this one looks like {language_name(language)}, so these "
+                "results may be poor and no match probability is shown."
+            )
+            return SearchResponse(query, False, None, results, list(view.skipped), language, notice)
         probabilities = self.models.probabilities(vector, view.vectors[top])[0]
         results = self._results(view, top, probabilities, min_probability)
         return SearchResponse(query, False, None, results, list(view.skipped))
 
-    def similar(self, image: Path | str, k: int = 10) -> list[Result]:
+    def similar(self, image: Path | str, k: int = 10) -> SearchResponse:
         """Gallery images most like `image` (a gallery file or any picture), by
-        cosine of image vectors; score = cosine mapped to [0, 1]."""
+        cosine of image vectors; score = cosine mapped to [0, 1]. A restricted
+        gallery image is no query: its look-alikes would show what it hides."""
         view, path = self.view, Path(image)
         own = view.row_of.get(path.resolve())
+        if own is not None and view.restricted[own]:
+            return SearchResponse(str(image), True, DISCLAIMER, [], list(view.skipped))
         if own is not None:
             vector = view.vectors[own]
         else:
@@ -224,4 +250,5 @@ class SearchEngine:
         top = view.ranker.top(vector, k, exclude=own)
         norms = np.linalg.norm(view.vectors[top], axis=1) * np.linalg.norm(vector) + 1e-12
         cosine = (view.vectors[top] @ vector) / norms
-        return self._results(view, top, (cosine + 1) / 2, 0.0)
+        results = self._results(view, top, (cosine + 1) / 2, 0.0)
+        return SearchResponse(str(image), False, None, results, list(view.skipped))

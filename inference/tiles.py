@@ -64,12 +64,22 @@ def disclaimer_file(cache_dir: Path = THUMBNAIL_DIR) -> Path:
     return _save_once(disclaimer_tile(), cache_dir / "disclaimer.png")
 
 
-def thumbnail_file(path: Path, restricted: bool, cache_dir: Path = THUMBNAIL_DIR) -> Path:
+def thumbnail_file(
+    path: Path,
+    restricted: bool,
+    indexed_stamp: tuple[int, int] | None = None,
+    cache_dir: Path = THUMBNAIL_DIR,
+) -> Path:
     """A file the UI may show for an image: its thumbnail, or the disclaimer tile.
-    Thumbnails are keyed by path, size and mtime, so an edited image gets a new one."""
-    if restricted:
+    Thumbnails are keyed by path, size and mtime, so an edited image gets a new one.
+    With `indexed_stamp` (size, mtime_ns when the policy judged the file), a file
+    changed since then shows the tile until the next refresh judges it again."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
         return disclaimer_file(cache_dir)
-    stat = Path(path).stat()
+    if restricted or (indexed_stamp is not None and indexed_stamp != (stat.st_size, stat.st_mtime_ns)):
+        return disclaimer_file(cache_dir)
     key = hashlib.sha1(f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:24]
     target = cache_dir / f"{key}.jpg"
     return target if target.exists() else _save_once(thumbnail(path), target)

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,3 +114,30 @@ def test_refresh_swaps_one_consistent_snapshot(app, test_image_paths):
     assert after is not before
     assert len(before.paths) == len(before.vectors) == len(before.restricted) == 6
     assert len(after.paths) == len(after.vectors) == len(after.restricted) == 7
+
+
+def test_find_similar_from_a_restricted_image_is_refused(app):
+    items, _, shown = app.search("a dog", 6, 0.0)
+    hidden = [i for i, (_, caption) in enumerate(items) if caption == DISCLAIMER]
+    assert len(hidden) == 1  # the captioned child image
+    items, status, similar = app.similar_to_result(hidden[0], shown, 5)
+    assert items == [] and similar == [] and DISCLAIMER in status
+    response = app.engine.similar(shown[hidden[0]], k=5)  # the engine refuses too (any API on top)
+    assert response.restricted and response.results == []
+
+
+def test_a_file_changed_since_indexing_shows_the_tile_until_judged_again(app, test_image_paths):
+    _, _, shown = app.search("a dog", 6, 0.0)
+    allowed = [p for p in shown if not app.engine.view.restricted[app.engine.view.row_of[Path(p).resolve()]]]
+    target = Path(allowed[0])
+    target.write_bytes(test_image_paths[-1].read_bytes())  # other pixels under the same name
+    items, _, after = app.search("a dog", 6, 0.0)
+    changed = dict(zip(after, items, strict=True))[str(target)]
+    assert _is_disclaimer(changed[0])
+    app.engine.refresh(progress=False)  # judged again: its own thumbnail (or tile) by the new flag
+    items, _, after = app.search("a dog", 6, 0.0)
+    row = app.engine.view.row_of[target.resolve()]
+    assert (
+        _is_disclaimer(dict(zip(after, items, strict=True))[str(target)][0])
+        == app.engine.view.restricted[row]
+    )

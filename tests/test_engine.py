@@ -139,13 +139,16 @@ def test_search_policy_and_errors(models_dir, small_gallery, tmp_path):
 
 
 def test_find_similar_ranks_the_image_itself_out(models_dir, small_gallery, tmp_path):
-    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    # policy off: a restricted source is refused (tests/test_app.py); this checks the ranking
+    engine = SearchEngine(
+        small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False, policy="off"
+    )
     source = engine.paths[0]
-    results = engine.similar(source, k=3)
+    results = engine.similar(source, k=3).results
     assert len(results) == 3 and source not in [r.image for r in results]
     copy = tmp_path / "copy.jpg"
     shutil.copy(source, copy)
-    assert engine.similar(copy, k=1)[0].image == source  # an uploaded twin finds the original
+    assert engine.similar(copy, k=1).results[0].image == source  # an uploaded twin finds the original
 
 
 def _cli(*args):
@@ -166,7 +169,8 @@ def test_cli_search_json(models_dir, small_gallery):
     )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload) == {"query", "restricted", "message", "results", "skipped"}
+    assert set(payload) == {"query", "restricted", "message", "language", "notice", "results", "skipped"}
+    assert payload["language"] is None and payload["notice"] is None  # an English query
     assert len(payload["results"]) == 3
     assert all(set(r) == {"image", "score", "restricted"} for r in payload["results"])
     child = json.loads(

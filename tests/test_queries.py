@@ -32,7 +32,16 @@ def engine(models_dir, test_image_paths, tmp_path_factory):
 def test_odd_queries_get_ranked_answers(engine, query):
     response = engine.search(query, k=3)
     assert not response.restricted and len(response.results) == 3
-    assert all(0.0 <= r.score <= 1.0 for r in response.results)
+    if response.language is None:  # English (or unclear): calibrated probabilities
+        assert all(r.score is not None and 0.0 <= r.score <= 1.0 for r in response.results)
+    else:  # a language the model cannot read: ranked, with a notice and no probability
+        assert response.notice and all(r.score is None for r in response.results)
+
+
+def test_only_the_queries_in_other_languages_get_the_notice(engine):
+    languages = [engine.search(query, k=1).language for query in ODD_QUERIES]
+    assert languages[3] == "ru" and languages[4] is not None and languages[5] is not None
+    assert languages[0] is None and languages[1] is None
 
 
 def test_long_query_is_cut_to_the_tokenizer_limit(engine):

@@ -55,7 +55,7 @@ def test_engine_answers_the_same_above_a_forced_threshold(models_dir, small_gall
     for query in ("a dog runs on grass", "people in a city street"):
         assert exact.search(query, k=4).results == approximate.search(query, k=4).results
     source = exact.paths[0]
-    assert exact.similar(source, k=3) == approximate.similar(source, k=3)
+    assert exact.similar(source, k=3).results == approximate.similar(source, k=3).results
 
 
 def _cli_search(gallery, models_dir, env=None):

@@ -1,0 +1,162 @@
+"""The content policy in other languages and through disguises, read through
+every path a user takes: the policy itself, SearchEngine.search, the CLI, the app."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inference.child_words import RUSSIAN, UKRAINIAN
+from inference.policy import DISCLAIMER, is_restricted_text, restricted_languages
+
+CHILD_QUERIES = [
+    "дети играют в парке",
+    "маленькая девочка на качелях",
+    "ребёнок в бассейне",
+    "мальчик с собакой на пляже",
+    "малыши в песочнице",
+    "школьники идут по улице",
+    "діти граються у снігу",
+    "niños jugando en la playa",
+    "Kinder spielen im Schnee",
+    "des enfants dans un parc",
+    "bambini al parco giochi",
+    "crianças brincando na praia",
+]
+DISGUISED = ["ki\u200bds playing", "a gi\u00adrl on a swing", "\u0441hild on a slide", "д\u0065ти в парке"]
+#: Look-alikes and adult words, per language: all must be searched.
+ALLOWED = {
+    "en": ["a kind man", "much ado about nothing", "a kidney bean salad", "neon lights at night"],
+    "ru": ["детектив читает газету", "мальчишник в баре", "ребята играют в футбол", "девушка в парке"],
+    "uk": ["хлопець на велосипеді", "дівчина біля озера"],
+    "es": ["un perro corre en la nieve", "chicos en la playa", "la niñera lee"],
+    "de": ["ein Kindle auf dem Tisch", "ein Mann im Schnee", "eine junge Frau lacht"],
+    "fr": ["une femme dans un parc", "un homme et son chien"],
+    "it": ["una ragazza al mare", "una bambola sul letto"],
+    "pt": ["um homem na praia", "uma mulher com um cachorro"],
+}
+
+
+@pytest.mark.parametrize("query", CHILD_QUERIES + DISGUISED)
+def test_child_queries_in_any_language_or_disguise_are_restricted(query):
+    assert is_restricted_text(query)
+
+
+@pytest.mark.parametrize("query", [q for queries in ALLOWED.values() for q in queries])
+def test_look_alikes_and_adult_words_pass(query):
+    assert not is_restricted_text(query), restricted_languages(query)
+
+
+def _forms(lemmas, language):
+    """Every inflected form the dictionary lists for each lemma (the parse that is that lemma)."""
+    import pymorphy3
+
+    morph = pymorphy3.MorphAnalyzer(lang=language)
+    forms = set(lemmas)
+    for lemma in lemmas:
+        for parse in morph.parse(lemma):
+            if parse.normal_form.replace("ё", "е") == lemma:
+                forms |= {form.word for form in parse.lexeme}
+    return sorted(forms)
+
+
+RUSSIAN_FORMS = _forms(RUSSIAN, "ru")
+UKRAINIAN_FORMS = _forms(UKRAINIAN, "uk")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    form=st.sampled_from(RUSSIAN_FORMS + UKRAINIAN_FORMS),
+    before=st.sampled_from(["", "смотри: ", "фото, где ", "two dogs and "]),
+    after=st.sampled_from(["", " играют", " на пляже.", "!"]),
+    style=st.sampled_from(["lower", "upper", "title", "no_yo"]),
+)
+def test_every_inflection_of_every_russian_and_ukrainian_word_is_caught(form, before, after, style):
+    word = {"lower": form, "upper": form.upper(), "title": form.title(), "no_yo": form.replace("ё", "е")}[
+        style
+    ]
+    assert is_restricted_text(before + word + after)
+
+
+def test_the_english_restrictions_of_the_data_set_are_unchanged(data_dir):
+    captions = pd.read_csv(data_dir / "train_captions.tsv", sep="\t", quoting=3)["query_text"]
+    queries = pd.read_csv(data_dir / "test_queries.csv", sep="|", index_col=0)["query_text"]
+    pairs = pd.read_csv(data_dir / "train_dataset.csv")["query_text"]
+    texts = pd.concat([captions, queries, pairs]).unique()
+    # another language may add itself to an English hit ("baby" is German too) but never decide alone
+    decided_elsewhere = [t for t in texts if restricted_languages(t) and "en" not in restricted_languages(t)]
+    assert decided_elsewhere == []
+
+
+def test_copied_noun_rules_match_nltk():
+    from nltk.corpus.reader.wordnet import NOUN, WordNetCorpusReader
+
+    from inference.policy import NOUN_SUFFIX_RULES
+
+    assert list(NOUN_SUFFIX_RULES) == list(WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS[NOUN])
+
+
+def test_serving_loads_no_nltk():
+    code = "import sys, inference.search as s; s.is_restricted_text('kids'); print('nltk' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def engine(models_dir, tmp_path_factory, test_image_paths):
+    import shutil
+
+    from inference.models import SearchModels
+    from inference.search import SearchEngine
+
+    gallery = tmp_path_factory.mktemp("photos")
+    for path in test_image_paths[:5]:
+        shutil.copy(path, gallery / path.name)
+    return SearchEngine(gallery, SearchModels(models_dir), tmp_path_factory.mktemp("index"), progress=False)
+
+
+@pytest.mark.parametrize("query", CHILD_QUERIES + DISGUISED)
+def test_search_refuses_them(engine, query):
+    response = engine.search(query)
+    assert response.restricted and response.results == [] and response.message == DISCLAIMER
+
+
+def test_cli_refuses_them(engine):
+    for query in CHILD_QUERIES + DISGUISED:
+        result = subprocess.run(
+            [sys.executable, "-m", "inference", "search", query, "--gallery", str(engine.gallery),
+             "--models", str(engine.models.dir), "--json"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        response = json.loads(result.stdout)
+        assert response["restricted"] and response["results"] == [], query
+
+
+def test_a_russian_query_is_searched_with_a_notice_and_no_probabilities(engine):
+    response = engine.search("собака бежит по снегу", k=3).to_json()
+    assert not response["restricted"] and len(response["results"]) == 3
+    assert response["language"] == "ru" and "English work best" in response["notice"]
+    assert "Russian" in response["notice"]
+    assert all(r["score"] is None for r in response["results"])
+    english = engine.search("a dog runs through the snow", k=3).to_json()
+    assert english["language"] is None and english["notice"] is None
+    assert all(0 <= r["score"] <= 1 for r in english["results"])
+
+
+def test_the_app_shows_the_notice_and_refuses_through_its_api(engine, start_app):
+    from gradio_client import Client
+
+    from app import SearchApp
+
+    items, status, _ = SearchApp(engine, engine.gallery / "uploads").search("собака бежит по снегу")
+    assert "looks like Russian" in status and items
+    client = Client(start_app(engine.gallery), verbose=False)
+    for query in ["дети играют в парке", "Kinder spielen im Schnee", "\u0441hild on a slide"]:
+        items = client.predict(query, api_name="/search")
+        assert [item["caption"] for item in items] == [DISCLAIMER], query
