@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
+
+import numpy as np
 
 from inference.child_words import ENGLISH, EUROPEAN, RUSSIAN, SHARED_WITH_ENGLISH, UKRAINIAN
 from inference.confusables import as_cyrillic, as_latin
@@ -201,3 +203,26 @@ def is_restricted_text(text: str) -> bool:
 def is_restricted_image(captions: Iterable[str]) -> bool:
     """True when any caption known for an image is restricted."""
     return any(is_restricted_text(caption) for caption in captions)
+
+
+def restricted_images(
+    names: Sequence[str],
+    captions: Mapping[str, Iterable[str]],
+    child_probability: np.ndarray | None = None,
+    threshold: float = 1.0,
+) -> np.ndarray:
+    """The one decision of which images are withheld: [N] bool for images `names`.
+
+    Captions known for an image decide for it; images without captions are judged
+    by the child-image detector (child_probability [N] >= threshold) where given,
+    and allowed where not (training and evaluation label by captions only).
+    """
+    return np.array(
+        [
+            is_restricted_image(captions[name])
+            if name in captions
+            else child_probability is not None and bool(child_probability[i] >= threshold)
+            for i, name in enumerate(names)
+        ],
+        dtype=bool,
+    )

@@ -14,12 +14,12 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from inference.dataset import read_table
 from inference.index import GalleryIndex, update_index
 from inference.language import language_name, query_language
 from inference.models import SearchModels
-from inference.policy import DISCLAIMER, POLICIES, is_restricted_image, is_restricted_text
+from inference.policy import DISCLAIMER, POLICIES, is_restricted_text, restricted_images
 from inference.preprocess import load_image
 from inference.ranking import Ranker, build_ranker
 
@@ -63,15 +63,18 @@ class SearchResponse:
 
 
 def known_captions(gallery: Path) -> dict[str, list[str]]:
-    """Captions people wrote for gallery images: `captions.csv` in the gallery, or
-    the data set's `test_queries.csv` beside a `test_images` folder."""
+    """Captions people wrote for gallery images, keyed like the index (paths relative
+    to the gallery): `captions.csv` in the gallery (columns image, caption), or the
+    data set's `test_queries.csv` beside a `test_images` folder. Raises DataError
+    naming the file for a captions file that cannot be read."""
     own = gallery / CAPTIONS_FILE
     if own.is_file():
-        frame = pd.read_csv(own, dtype=str, keep_default_na=False)
-        return frame.groupby("image")["caption"].apply(list).to_dict()
+        frame = read_table(own, ["image", "caption"])
+        keys = frame["image"].map(lambda name: Path(name).as_posix())
+        return frame["caption"].groupby(keys).apply(list).to_dict()
     queries = gallery.parent / "test_queries.csv"
     if gallery.name == "test_images" and queries.is_file():
-        frame = pd.read_csv(queries, sep="|", index_col=0, dtype=str, keep_default_na=False)
+        frame = read_table(queries, ["query_text", "image"], sep="|", index_col=0)
         return frame.groupby("image")["query_text"].apply(list).to_dict()
     return {}
 
@@ -190,15 +193,7 @@ class SearchEngine:
         if self.policy == "off":
             return np.zeros(len(index.names), dtype=bool)
         captions = known_captions(index.gallery)
-        return np.array(
-            [
-                is_restricted_image(captions[name])
-                if name in captions
-                else bool(prob >= self.models.child_threshold)
-                for name, prob in zip(index.names, index.child_probability, strict=True)
-            ],
-            dtype=bool,
-        )
+        return restricted_images(index.names, captions, index.child_probability, self.models.child_threshold)
 
     def __len__(self) -> int:
         return len(self.view.paths)

@@ -106,3 +106,36 @@ def test_detector_probability_in_the_index_matches_the_serving_models(models_dir
     images = [load_image(mixed_gallery / n) for n in index.names]
     _, heads = models.embed_images(np.stack([models.preprocess(i) for i in images]))
     np.testing.assert_allclose(index.child_probability, models.child_probability(images, heads), atol=1e-5)
+
+
+def test_restricted_images_is_the_one_decision():
+    from inference.policy import restricted_images
+
+    names = ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]
+    captions = {"a.jpg": ["a boy on a bike"], "b.jpg": ["a man on a bike"]}
+    probability = np.array([0.0, 0.99, 0.99, 0.01])
+    # captions decide where known (a, b), the detector elsewhere (c, d)
+    assert restricted_images(names, captions, probability, 0.5).tolist() == [True, False, True, False]
+    assert restricted_images(names, captions).tolist() == [True, False, False, False]
+
+
+def test_captions_file_keys_nested_images_and_a_bad_one_is_a_one_line_error(
+    models_dir, mixed_gallery, tmp_path
+):
+    nested = mixed_gallery / "holiday"
+    nested.mkdir()
+    shutil.move(str(mixed_gallery / "coffee.png"), nested / "coffee.png")
+    (mixed_gallery / "captions.csv").write_text("image,caption\nholiday/coffee.png,a toddler with a cup\n")
+    engine = SearchEngine(mixed_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    row = [p.relative_to(mixed_gallery).as_posix() for p in engine.paths].index("holiday/coffee.png")
+    assert engine.restricted[row]  # matched by its path in the gallery, not the detector
+    (mixed_gallery / "captions.csv").write_text("image,text\ncoffee.png,a cup\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "inference", "search", "a cup", "--gallery", str(mixed_gallery),
+         "--models", str(models_dir)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr  # one line, after the indexing progress bar
+    expected = f"error: {mixed_gallery / 'captions.csv'}: missing column(s) caption"
+    assert result.stderr.strip().splitlines()[-1] == expected

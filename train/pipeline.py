@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 
 from inference.dataset import TestSet
 from inference.metrics import retrieval_metrics, target_ranks
-from inference.policy import is_restricted_image, is_restricted_text
+from inference.policy import is_restricted_text, restricted_images
 from train.encoders import (
     ImageEncoderSpec,
     build_image_encoder,
@@ -173,8 +173,8 @@ def test_metrics(scores: np.ndarray, test: TestSet, allowed: np.ndarray) -> dict
 
 def test_policy(test: TestSet) -> tuple[np.ndarray, np.ndarray]:
     """(allowed query mask [Q], child label per test image [N]) from the queries' captions."""
-    captions = test.queries.groupby("image")["query_text"].apply(list)
-    child = np.array([is_restricted_image(captions.get(name, [])) for name in test.images])
+    captions = test.queries.groupby("image")["query_text"].apply(list).to_dict()
+    child = restricted_images(test.images, captions)
     child_by_name = dict(zip(test.images, child, strict=False))
     restricted_query = test.queries["query_text"].map(is_restricted_text).to_numpy()
     own_child = test.queries["image"].map(child_by_name).to_numpy().astype(bool)

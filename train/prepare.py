@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit
 
-from inference.policy import is_restricted_text, noun_lemmas, words
+from inference.policy import is_restricted_text, noun_lemmas, restricted_images, words
 from train.data import TrainSet, load_train_set
 from train.targets import MATCH_THRESHOLD, aggregate_targets
 
@@ -42,9 +42,8 @@ def child_image_labels(train_set: TrainSet, pairs: pd.DataFrame) -> pd.Series:
     own captions and others' captions the annotators say match it."""
     matching = pairs[pairs["target"] >= MATCH_THRESHOLD][["image", "query_text"]]
     known = pd.concat([train_set.captions[["image", "query_text"]], matching])
-    flags = known["query_text"].map(is_restricted_text)
-    labels = flags.groupby(known["image"]).any()
-    return labels.reindex(train_set.images, fill_value=False)
+    captions = known.groupby("image")["query_text"].apply(list).to_dict()
+    return pd.Series(restricted_images(train_set.images, captions), index=train_set.images)
 
 
 #: Lemmas naming a person, for the detector's "is there a person" head (labels from
