@@ -8,25 +8,27 @@ Runs on the torch-free ONNX engine. Callbacks are plain methods of `SearchApp`
 from __future__ import annotations
 
 import argparse
+import hmac
 import os
 import random
-import shutil
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from inference.dataset import DataError, load_test_set, locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 from inference.policy import DISCLAIMER, POLICIES, is_restricted_text, warm_up
-from inference.preprocess import IMAGE_SUFFIXES, ImageError
+from inference.preprocess import ImageError
 from inference.search import QueryError, Result, SearchEngine
 from inference.tiles import disclaimer_file, thumbnail_file
+from inference.uploads import MAX_UPLOAD_BYTES, add_files
 
 DEFAULT_UPLOADS = Path(__file__).resolve().parent / "uploads"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+ADMIN_TOKEN_ENV = "PHOTO_SEARCH_ADMIN_TOKEN"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 EXAMPLE_COUNT = 10
 MAX_NOTICE_LINES = 20  # skipped files listed by name; the rest are counted
 GalleryItems = list[tuple[str, str]]  # (picture file, caption)
@@ -47,8 +49,15 @@ class SearchApp:
     that visitor sees, never from another visitor's search.
     """
 
-    def __init__(self, engine: SearchEngine, uploads: Path) -> None:
+    def __init__(
+        self,
+        engine: SearchEngine,
+        uploads: Path,
+        uploads_allowed: bool = True,
+        admin_token: str | None = None,
+    ) -> None:
         self.engine, self.uploads = engine, uploads
+        self.uploads_allowed, self.admin_token = uploads_allowed, admin_token
 
     @staticmethod
     def _page(results: list[Result], label: str, status: str) -> Page:
@@ -91,10 +100,16 @@ class SearchApp:
         return self._similar(Path(shown[selected]), k)
 
     def similar_to_upload(self, image_path: str | None, k: float = 10) -> Page:
-        """'Find similar' for an uploaded picture (not added to the gallery)."""
+        """'Find similar' for an uploaded picture (not added to the gallery). The
+        visitor's picture is deleted from Gradio's upload cache once searched, so no
+        other visitor can fetch it; a file anywhere else is never touched."""
         if not image_path:
             return [], "Upload a picture to search with.", []
-        return self._similar(Path(image_path), k)
+        try:
+            return self._similar(Path(image_path), k)
+        finally:
+            if Path(image_path).resolve().is_relative_to(Path(get_upload_folder()).resolve()):
+                Path(image_path).unlink(missing_ok=True)
 
     def _similar(self, path: Path, k: float) -> Page:
         try:
@@ -114,26 +129,21 @@ class SearchApp:
         more = f"\n- … and {len(skipped) - MAX_NOTICE_LINES} more" if len(skipped) > MAX_NOTICE_LINES else ""
         return f"**{len(skipped)} file(s) in the gallery could not be indexed:**\n{lines}{more}"
 
-    def add_images(self, files: list[str] | None, progress=None) -> str:
-        """Copy uploaded pictures into the uploads folder and index them."""
+    def add_images(self, files: list[str] | None, token: str = "", progress=None) -> str:
+        """Copy uploaded pictures into the uploads folder and index them (the owner only)."""
+        if not self.uploads_allowed:
+            return "Adding images is turned off on this server."
+        if self.admin_token and not hmac.compare_digest(token.encode(), self.admin_token.encode()):
+            return "**Wrong admin token:** nothing was added."
         if not files:
             return "Choose one or more pictures to add."
-        self.uploads.mkdir(parents=True, exist_ok=True)
-        notes = []
-        for file in files:
-            source = Path(file)
-            if source.suffix.lower() not in IMAGE_SUFFIXES:
-                notes.append(f"{source.name}: not an image type we index")
-            elif source.stat().st_size > MAX_UPLOAD_BYTES:
-                notes.append(f"{source.name}: larger than {MAX_UPLOAD_BYTES // 2**20} MB")
-            else:
-                shutil.copy(source, self.uploads / f"{uuid.uuid4().hex[:8]}-{source.name}")
-        before = len(self.engine)
-        self.engine.refresh(progress=False, on_progress=progress)
-        notes += self.engine.skipped
-        added = len(self.engine) - before
-        message = f"Added {added} image(s); the gallery now holds {len(self.engine)}."
-        return message + ("\n\nSkipped:\n" + "\n".join(f"- {n}" for n in notes) if notes else "")
+        report = add_files([Path(f) for f in files], self.uploads)
+        if report.added:
+            self.engine.refresh(progress=False, on_progress=progress)
+        message = f"Added {len(report.added)} image(s); the gallery now holds {len(self.engine)}."
+        return message + (
+            "\n\nNot added:\n" + "\n".join(f"- {n}" for n in report.notes) if report.notes else ""
+        )
 
 
 def example_queries(data_dir: Path | None, seed: int = 0) -> list[str]:
@@ -170,16 +180,20 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         with gr.Row():
             similar_button = gr.Button("Find similar to the selected result")
             upload_query = gr.Image(type="filepath", label="…or find similar to a picture", height=160)
-        with gr.Accordion("Add images to the gallery", open=False):
-            uploads = gr.File(
-                file_count="multiple", file_types=["image"], label="Pictures", elem_id="uploads"
-            )
-            add_status = gr.Markdown(elem_id="add-status")
+        uploads, token, add_status = None, None, None
+        if app.uploads_allowed:  # otherwise the event does not exist: no API can add either
+            with gr.Accordion("Add images to the gallery", open=False):
+                if app.admin_token:
+                    token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
+                uploads = gr.File(
+                    file_count="multiple", file_types=["image"], label="Pictures", elem_id="uploads"
+                )
+                add_status = gr.Markdown(elem_id="add-status")
         if examples:
             gr.Examples(examples, inputs=query, label="Try a query")
 
-        def add(files, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
-            return app.add_images(files, progress=lambda done, total: progress((done, total)))
+        def add(files, secret="", progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
+            return app.add_images(files, secret or "", progress=lambda done, total: progress((done, total)))
 
         def remember(evt: gr.SelectData):
             return evt.index
@@ -192,8 +206,10 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
             (results.select, remember, None, selected, "ui_select"),
             (similar_button.click, app.similar_to_result, [selected, shown, k], page, "ui_similar_result"),
             (upload_query.upload, app.similar_to_upload, [upload_query, k], page, "ui_similar_upload"),
-            (uploads.upload, add, uploads, add_status, "ui_add_images"),
         ]
+        if uploads is not None:
+            inputs = [uploads, token] if token is not None else [uploads]
+            wiring.append((uploads.upload, add, inputs, add_status, "ui_add_images"))
         for event, callback, inputs, outputs, name in wiring:
             event(callback, inputs, outputs, api_name=name, api_visibility="private")
         api_query = gr.Textbox(visible=False)
@@ -210,6 +226,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--uploads", type=Path, default=DEFAULT_UPLOADS)
     parser.add_argument("--host", default="127.0.0.1", help="bind address (0.0.0.0 to expose)")
     parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument(
+        "--allow-uploads",
+        action="store_true",
+        help=f"let the owner add images on a non-loopback address (needs ${ADMIN_TOKEN_ENV})",
+    )
     parser.add_argument(
         "--policy",
         choices=POLICIES,
@@ -229,20 +250,39 @@ def default_gallery() -> Path:
         return Path(__file__).resolve().parent / "gallery"
 
 
+def upload_permission(host: str, allow_uploads: bool, token: str | None) -> tuple[bool, str | None]:
+    """(uploads allowed, admin token) for a server bound to `host`.
+
+    Adding images changes what every visitor searches, so it is the owner's: on by
+    default only on loopback (the owner's own machine); on any other address only
+    with --allow-uploads and an admin token the owner types in the page.
+    """
+    if host in LOOPBACK_HOSTS:
+        return True, token
+    if allow_uploads and not token:
+        raise ValueError(f"--allow-uploads on {host} needs an admin token: set ${ADMIN_TOKEN_ENV}")
+    return allow_uploads, token
+
+
 def create_app(
-    gallery: Path | None, models: Path, uploads: Path, policy: str = "strict"
+    gallery: Path | None,
+    models: Path,
+    uploads: Path,
+    policy: str = "strict",
+    permission: tuple[bool, str | None] = (True, None),
 ) -> tuple[SearchApp, list[str]]:
     gallery = gallery or default_gallery()
     engine = SearchEngine([gallery, uploads], SearchModels(models), policy=policy)
     warm_up()
-    return SearchApp(engine, uploads), example_queries(None)
+    return SearchApp(engine, uploads, *permission), example_queries(None)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        app, examples = create_app(args.gallery, args.models, args.uploads, args.policy)
-    except (ModelFilesError, DataError, FileNotFoundError) as error:
+        permission = upload_permission(args.host, args.allow_uploads, os.environ.get(ADMIN_TOKEN_ENV))
+        app, examples = create_app(args.gallery, args.models, args.uploads, args.policy, permission)
+    except (ModelFilesError, DataError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     ui = build_ui(app, examples)

@@ -69,7 +69,7 @@ def test_add_images_indexes_good_and_reports_bad(app, test_image_paths, tmp_path
     bad.write_bytes(b"not a picture")
     message = app.add_images([str(test_image_paths[-1]), str(bad), str(tmp_path / "notes.txt")])
     assert "Added 1 image(s); the gallery now holds 7" in message
-    assert "broken.jpg: not a readable image" in message and "notes.txt" in message
+    assert "not an image: broken.jpg" in message and "not an image type we index: notes.txt" in message
     items, _, _ = app.search("a dog", 50, 0.0)
     assert len(items) == 7
 
@@ -79,7 +79,7 @@ def test_oversized_upload_is_refused_and_not_copied(app, tmp_path):
     with open(big, "wb") as handle:
         handle.truncate(21 * 2**20)
     message = app.add_images([str(big)])
-    assert "huge.jpg: larger than 20 MB" in message and "Added 0 image(s)" in message
+    assert "larger than 20 MB: huge.jpg" in message and "Added 0 image(s)" in message
     assert not list(app.uploads.glob("*huge*"))
 
 
@@ -141,3 +141,54 @@ def test_a_file_changed_since_indexing_shows_the_tile_until_judged_again(app, te
         _is_disclaimer(dict(zip(after, items, strict=True))[str(target)][0])
         == app.engine.view.restricted[row]
     )
+
+
+def test_the_same_picture_is_added_once_under_its_own_safe_name(app, test_image_paths, tmp_path):
+    source = tmp_path / "My Holiday (1).jpg"
+    source.write_bytes(test_image_paths[-1].read_bytes())
+    message = app.add_images([str(source), str(source), str(test_image_paths[-1])])
+    assert "Added 1 image(s)" in message
+    assert message.count("already in the gallery as My_Holiday_1.jpg") == 2
+    other = tmp_path / "My Holiday (1).JPG"  # another picture, same safe name: numbered
+    other.write_bytes(test_image_paths[-2].read_bytes())
+    assert "Added 1 image(s)" in app.add_images([str(other)])
+    assert sorted(p.name for p in app.uploads.iterdir()) == ["My_Holiday_1-1.jpg", "My_Holiday_1.jpg"]
+
+
+def test_adding_images_is_the_owners(models_dir, small_gallery, tmp_path):
+    from app import build_ui, upload_permission
+
+    assert upload_permission("127.0.0.1", False, None) == (True, None)
+    assert upload_permission("0.0.0.0", False, "s3cret") == (False, "s3cret")
+    assert upload_permission("0.0.0.0", True, "s3cret") == (True, "s3cret")
+    with pytest.raises(ValueError, match="needs an admin token"):
+        upload_permission("0.0.0.0", True, None)
+    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    public = SearchApp(engine, tmp_path / "uploads", uploads_allowed=False)
+    assert "turned off" in public.add_images([str(next(small_gallery.glob("*.jpg")))])
+    names = {getattr(fn, "api_name", None) for fn in build_ui(public, []).fns.values()}
+    assert "ui_add_images" not in names and "search" in names  # no event: no API can add either
+    guarded = SearchApp(engine, tmp_path / "uploads", uploads_allowed=True, admin_token="s3cret")
+    picture = str(next(small_gallery.glob("*.jpg")))
+    assert "Wrong admin token" in guarded.add_images([picture], "guess")
+    assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").iterdir())
+    assert "Added 1 image(s)" in guarded.add_images([picture], "s3cret")
+
+
+def test_a_visitors_picture_is_deleted_once_searched(app, test_image_paths, tmp_path):
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder()) / f"test-{tmp_path.name}"  # where Gradio puts a visitor's upload
+    cache.mkdir(parents=True, exist_ok=True)
+    picture = cache / "visitor.jpg"
+    picture.write_bytes(test_image_paths[-1].read_bytes())
+    items, _, _ = app.similar_to_upload(str(picture), 3)
+    assert len(items) == 3 and not picture.exists()
+    fake = cache / "fake.jpg"
+    fake.write_text("not a picture")
+    items, status, _ = app.similar_to_upload(str(fake), 3)
+    assert items == [] and "fake.jpg" in status and not fake.exists()
+    outside = tmp_path / "mine.jpg"  # a path outside the upload cache is never deleted
+    outside.write_bytes(test_image_paths[-1].read_bytes())
+    app.similar_to_upload(str(outside), 1)
+    assert outside.exists() and test_image_paths[-1].exists()
