@@ -157,6 +157,6 @@ def test_the_app_shows_the_notice_and_refuses_through_its_api(engine, start_app)
     items, status, _ = SearchApp(engine, engine.gallery / "uploads").search("собака бежит по снегу")
     assert "looks like Russian" in status and items
     client = Client(start_app(engine.gallery), verbose=False)
-    for query in ["дети играют в парке", "Kinder spielen im Schnee", "\u0441hild on a slide"]:
+    for query in CHILD_QUERIES + DISGUISED:
         items = client.predict(query, api_name="/search")
         assert [item["caption"] for item in items] == [DISCLAIMER], query
