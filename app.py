@@ -11,6 +11,7 @@ import argparse
 import hmac
 import os
 import random
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,11 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from inference.dataset import DataError, load_test_set, locate_data_dir
+from inference.dataset import DataError, locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 from inference.policy import DISCLAIMER, POLICIES, is_restricted_text, warm_up
 from inference.preprocess import ImageError
-from inference.search import QueryError, Result, SearchEngine
+from inference.search import QueryError, Result, SearchEngine, known_captions
 from inference.tiles import disclaimer_file, thumbnail_file
 from inference.uploads import MAX_UPLOAD_BYTES, add_files
 
@@ -146,15 +147,50 @@ class SearchApp:
         )
 
 
-def example_queries(data_dir: Path | None, seed: int = 0) -> list[str]:
-    """10 random test queries (the classic visual check), if the data set is here.
-    Queries the content policy restricts are never offered: their text is not shown."""
-    try:
-        queries = load_test_set(locate_data_dir(data_dir, download=False)).queries["query_text"]
-    except DataError:
-        return []
-    allowed = [q for q in queries if not is_restricted_text(q)]
-    return random.Random(seed).sample(allowed, min(EXAMPLE_COUNT, len(allowed)))
+#: Offered where a gallery has no captions of its own: things any photo folder may hold.
+GENERIC_EXAMPLES = (
+    "a dog running on the grass",
+    "a cup of coffee",
+    "people on a beach",
+    "a city street at night",
+    "mountains and a lake",
+    "a cat",
+    "a red car",
+    "flowers in a garden",
+    "a man riding a bike",
+    "snow on the trees",
+)
+
+
+def clean_caption(text: str) -> str:
+    """A data set caption as a person would type it: "river 's edge ." -> "river's edge"."""
+    text = re.sub(r"\s+([.,!?;:'])", r"\1", " ".join(text.split()))
+    return text.rstrip(" .")
+
+
+def example_queries(engine: SearchEngine, seed: int = 0) -> list[str]:
+    """Up to 10 queries to try: captions written for this gallery's own images (cleaned),
+    each allowed by the policy and describing an allowed image; else generic ones."""
+    allowed_images = {
+        path.relative_to(gallery).as_posix()
+        for gallery in engine.galleries
+        for path, restricted in zip(engine.view.paths, engine.view.restricted, strict=True)
+        if not restricted and path.is_relative_to(gallery)
+    }
+    candidates = sorted(
+        {
+            clean_caption(caption)
+            for gallery in engine.galleries
+            if gallery.is_dir()
+            for image, captions in known_captions(gallery).items()
+            if image in allowed_images
+            for caption in captions
+            if not is_restricted_text(caption)
+        }
+    )
+    if len(candidates) < EXAMPLE_COUNT:
+        return list(GENERIC_EXAMPLES)
+    return random.Random(seed).sample(candidates, EXAMPLE_COUNT)
 
 
 def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
@@ -189,8 +225,21 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
                     file_count="multiple", file_types=["image"], label="Pictures", elem_id="uploads"
                 )
                 add_status = gr.Markdown(elem_id="add-status")
+        def run_example(example: str) -> Page:  # its own name: Gradio names the event after it
+            return app.search(example)
+
         if examples:
-            gr.Examples(examples, inputs=query, label="Try a query")
+            gr.Examples(
+                examples,
+                inputs=query,
+                outputs=[results, status, shown],
+                fn=run_example,
+                run_on_click=True,
+                cache_examples=False,
+                label="Try a query",
+                api_name="ui_example",  # private, like the other UI events: "/search" stays the API's
+                api_visibility="private",
+            )
 
         def add(files, secret="", progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
             return app.add_images(files, secret or "", progress=lambda done, total: progress((done, total)))
@@ -274,7 +323,7 @@ def create_app(
     gallery = gallery or default_gallery()
     engine = SearchEngine([gallery, uploads], SearchModels(models), policy=policy)
     warm_up()
-    return SearchApp(engine, uploads, *permission), example_queries(None)
+    return SearchApp(engine, uploads, *permission), example_queries(engine)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """App callbacks on a real small gallery with real exported models (no browser)."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -91,10 +92,33 @@ def test_skipped_gallery_files_are_noticed(models_dir, small_gallery, tmp_path):
     assert len(engine) == 6
 
 
-def test_examples_are_ten_test_queries(data_dir):
-    examples = example_queries(data_dir)
+def test_examples_come_from_the_gallerys_own_allowed_captions(models_dir, data_dir, tmp_path):
+    from app import GENERIC_EXAMPLES, clean_caption
+
+    assert clean_caption("Four people at a river 's edge .") == "Four people at a river's edge"
+    engine = SearchEngine(
+        data_dir / "test_images", SearchModels(models_dir), tmp_path / "index", progress=False
+    )
+    examples = example_queries(engine)
     assert len(examples) == 10 and len(set(examples)) == 10
-    assert not any(is_restricted_text(q) for q in examples)
+    assert not any(is_restricted_text(q) or " ." in q or " 's" in q for q in examples)
+    owners = known_captions_by_text(data_dir)
+    flags = {p.name: r for p, r in zip(engine.view.paths, engine.view.restricted, strict=True)}
+    assert all(not flags[owners[q]] for q in examples)  # each describes a photo shown, not a tile
+    plain = tmp_path / "photos"  # a folder nobody captioned: generic queries
+    plain.mkdir()
+    shutil.copy(next((data_dir / "test_images").glob("*.jpg")), plain / "a.jpg")
+    other = SearchEngine(plain, SearchModels(models_dir), tmp_path / "index", progress=False)
+    assert example_queries(other) == list(GENERIC_EXAMPLES)
+
+
+def known_captions_by_text(data_dir):
+    """cleaned test query -> its image name."""
+    from app import clean_caption
+    from inference.dataset import load_test_set
+
+    queries = load_test_set(data_dir).queries
+    return {clean_caption(t): image for t, image in zip(queries["query_text"], queries["image"], strict=True)}
 
 
 def test_app_imports_no_torch():

@@ -54,6 +54,16 @@ def test_search_and_child_query_in_browser(running_app, test_image_paths):
         page.locator("#uploads input[type=file]").set_input_files(str(test_image_paths[-1]))
         expect(page.locator("#add-status")).to_contain_text("Added 1 image(s)", timeout=60_000)
 
+        page.get_by_text(
+            "a cup of coffee", exact=True
+        ).click()  # an example (uncaptioned gallery) runs at once
+        expect(page.locator("#status")).to_contain_text("of 7 images", timeout=30_000)
+        expect(box).to_have_value("a cup of coffee")
+
+        box.fill("двое маленьких мальчиков")  # Russian: refused like English
+        box.press("Enter")
+        expect(page.locator("#status")).to_contain_text(DISCLAIMER, timeout=30_000)
+
         box.fill("two little boys")
         box.press("Enter")
         expect(page.locator("#status")).to_contain_text(DISCLAIMER, timeout=30_000)
