@@ -32,7 +32,7 @@ ADMIN_TOKEN_ENV = "PHOTO_SEARCH_ADMIN_TOKEN"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 EXAMPLE_COUNT = 10
 MAX_NOTICE_LINES = 20  # skipped files listed by name; the rest are counted
-GalleryItems = list[tuple[str, str]]  # (picture file, caption)
+GalleryItems = list[tuple[str, str | None]]  # (picture file, caption; None: no caption)
 Page = tuple[GalleryItems, str, list[str]]  # items, status message, paths shown
 
 
@@ -61,15 +61,19 @@ class SearchApp:
         self.uploads_allowed, self.admin_token = uploads_allowed, admin_token
 
     @staticmethod
-    def _page(results: list[Result], label: str, status: str) -> Page:
-        items = [
+    def _items(results: list[Result], label: str, tile_caption: str | None) -> GalleryItems:
+        """(picture file, caption) per result; a restricted one is the disclaimer tile,
+        which carries the sentence itself, so in the page it gets no caption to repeat it."""
+        return [
             (
                 str(thumbnail_file(r.image, r.restricted, r.stamp)),
-                DISCLAIMER if r.restricted else _caption(label, r),
+                tile_caption if r.restricted else _caption(label, r),
             )
             for r in results
         ]
-        return items, status, [str(r.image) for r in results]
+
+    def _page(self, results: list[Result], label: str, status: str) -> Page:
+        return self._items(results, label, None), status, [str(r.image) for r in results]
 
     def search(self, query: str, k: float = 10, min_probability: float = 0.0) -> Page:
         """Text search -> page."""
@@ -88,11 +92,15 @@ class SearchApp:
         return self._page(response.results, "p =", status)
 
     def search_api(self, query: str) -> GalleryItems:
-        """The named API endpoint: query string -> results gallery (top 10)."""
-        items, status, _ = self.search(query)
-        if status == f"**{DISCLAIMER}**":
+        """The named API endpoint: query string -> results gallery (top 10); a script
+        reads each withheld image's caption as the disclaimer."""
+        try:
+            response = self.engine.search(query)
+        except QueryError:
+            return []
+        if response.restricted:
             return [(str(disclaimer_file()), DISCLAIMER)]
-        return items
+        return self._items(response.results, "p =", DISCLAIMER)
 
     def similar_to_result(self, selected: int | None, shown: list[str], k: float = 10) -> Page:
         """'Find similar' for the result at position `selected` of the page `shown`."""
@@ -119,7 +127,7 @@ class SearchApp:
             return [], f"**Error:** {path.name}: {error}", []
         if response.restricted:
             return [], f"**{DISCLAIMER}**", []
-        return self._page(response.results, "similarity", f"{len(response.results)} similar images.")
+        return self._page(response.results, "cosine", f"{len(response.results)} similar images.")
 
     def skipped_notice(self) -> str:
         """Markdown listing gallery files that could not be indexed ('' if none)."""
@@ -225,6 +233,7 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
                     file_count="multiple", file_types=["image"], label="Pictures", elem_id="uploads"
                 )
                 add_status = gr.Markdown(elem_id="add-status")
+
         def run_example(example: str) -> Page:  # its own name: Gradio names the event after it
             return app.search(example)
 
@@ -259,8 +268,22 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         if uploads is not None:
             inputs = [uploads, token] if token is not None else [uploads]
             wiring.append((uploads.upload, add, inputs, add_status, "ui_add_images"))
+
+        def rerun(text: str, top_k: float, cut: float):  # K and the cut-off act at once on a typed query
+            return app.search(text, top_k, cut) if text.strip() else (gr.skip(), gr.skip(), gr.skip())
+
         for event, callback, inputs, outputs, name in wiring:
             event(callback, inputs, outputs, api_name=name, api_visibility="private")
+        for slider, name in ((k, "ui_k"), (cutoff, "ui_cutoff")):
+            # while a slider is dragged only the latest value waits: one search, not dozens
+            slider.change(
+                rerun,
+                [query, k, cutoff],
+                page,
+                api_name=name,
+                api_visibility="private",
+                trigger_mode="always_last",
+            )
         api_query = gr.Textbox(visible=False)
         api_query.submit(app.search_api, api_query, results, api_name="search")
     return ui

@@ -33,7 +33,8 @@ class QueryError(ValueError):
 @dataclass
 class Result:
     image: Path
-    score: float | None  # calibrated probability in [0, 1]; None where it would mislead (see search)
+    score: float | None  # search: calibrated probability in [0, 1], None where it would mislead;
+    # similar: cosine similarity in [-1, 1]
     restricted: bool
     stamp: tuple[int, int] | None = None  # (size, mtime_ns) of the file when indexed
 
@@ -231,9 +232,9 @@ class SearchEngine:
         return SearchResponse(query, False, None, results, list(view.skipped))
 
     def similar(self, image: Path | str, k: int = 10) -> SearchResponse:
-        """Gallery images most like `image` (a gallery file or any picture), by
-        cosine of image vectors; score = cosine mapped to [0, 1]. A restricted
-        gallery image is no query: its look-alikes would show what it hides."""
+        """Gallery images most like `image` (a gallery file or any picture); score =
+        cosine of the image vectors in [-1, 1], a similarity and not a probability.
+        A restricted gallery image is no query: its look-alikes would show what it hides."""
         view, path = self.view, Path(image)
         own = view.row_of.get(path.resolve())
         if own is not None and view.restricted[own]:
@@ -245,5 +246,5 @@ class SearchEngine:
         top = view.ranker.top(vector, k, exclude=own)
         norms = np.linalg.norm(view.vectors[top], axis=1) * np.linalg.norm(vector) + 1e-12
         cosine = (view.vectors[top] @ vector) / norms
-        results = self._results(view, top, (cosine + 1) / 2, 0.0)
+        results = self._results(view, top, cosine, -1.0)
         return SearchResponse(str(image), False, None, results, list(view.skipped))

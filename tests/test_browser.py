@@ -44,6 +44,12 @@ def test_search_and_child_query_in_browser(running_app, test_image_paths):
         assert images.count() >= 1
         page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
 
+        k_box = page.locator("input[type=number]").first  # K: acts on the typed query at once
+        k_box.fill("2")
+        k_box.press("Enter")
+        expect(page.locator("#status")).to_contain_text("2 of 6 images", timeout=30_000)
+        expect(page.locator("#results img")).to_have_count(2)
+
         images.first.click()  # select a result, then search by it
         page.keyboard.press("Escape")  # close the preview the click opened
         page.get_by_role("button", name="Find similar to the selected result").click()
