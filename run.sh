@@ -17,7 +17,8 @@ setup() {
     "$PY" -m pip install --quiet --no-deps -r requirements-nodeps.txt
     cat requirements.txt requirements-nodeps.txt > "$VENV/.requirements.txt"
   fi
-  PY="$PY" scripts/fetch_people_free.sh  # detector negatives (apt packages; quick when present)
+  # detector negatives (apt packages; quick when present); never fatal: training goes on without them
+  scripts/fetch_people_free.sh || echo "people-free photos not installed; see scripts/fetch_people_free.sh" >&2
 }
 
 train_if_needed() {
