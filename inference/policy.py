@@ -119,8 +119,10 @@ def _cyrillic_lemmas(word: str) -> set[str]:
 
 
 def is_restricted_cyrillic(word: str) -> bool:
-    """True when a lower-case word is a Russian or Ukrainian child word in any inflection."""
-    if not any("\u0400" <= ch <= "\u04ff" for ch in word):
+    """True when a lower-case word is a Russian or Ukrainian child word in any inflection.
+    Only all-Cyrillic words are parsed: no such word mixes in other letters once look-alikes
+    are folded, and pymorphy3 fails on letters Unicode gives no name (found by hypothesis)."""
+    if not word or not all("\u0400" <= ch <= "\u04ff" for ch in word):
         return False
     lemmas = _cyrillic_lemmas(word)
     return not (lemmas.isdisjoint(RUSSIAN) and lemmas.isdisjoint(UKRAINIAN))
@@ -131,13 +133,12 @@ def _unaccented(language: str) -> frozenset[str]:
     return frozenset(_strip_accents(lemma) for lemma in EUROPEAN[language])
 
 
-def _european_lemmas(word: str, language: str) -> set[str]:
+def _european_lemma(word: str, language: str) -> str:
     """Lower-case, accent-free lemma of `word` as typed (German "Junge" is a boy, "junge"
-    an adjective) in `language` (simplemma), the word included."""
+    an adjective) in `language` (simplemma; an unknown word is its own lemma)."""
     import simplemma
 
-    # simplemma returns an unknown word as it is, so the word itself is a candidate only then
-    return {_strip_accents(simplemma.lemmatize(word, lang=language).casefold())}
+    return _strip_accents(simplemma.lemmatize(word, lang=language).casefold())
 
 
 @lru_cache(maxsize=1 << 16)
@@ -151,9 +152,8 @@ def _word_languages(token: str) -> frozenset[str]:
         found.add("ru")
     for language in EUROPEAN:
         shared = SHARED_WITH_ENGLISH.get(language, frozenset())
-        lemmas = {
-            lemma for variant in {token, as_latin(token)} for lemma in _european_lemmas(variant, language)
-        } & _unaccented(language)
+        lemmas = {_european_lemma(variant, language) for variant in {token, as_latin(token)}}
+        lemmas &= _unaccented(language)
         if lemmas - shared:
             found.add(language)
         elif lemmas:

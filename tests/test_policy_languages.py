@@ -160,3 +160,9 @@ def test_the_app_shows_the_notice_and_refuses_through_its_api(engine, start_app)
     for query in CHILD_QUERIES + DISGUISED:
         items = client.predict(query, api_name="/search")
         assert [item["caption"] for item in items] == [DISCLAIMER], query
+
+
+def test_letters_without_a_unicode_name_are_read_not_crashed_on():
+    # found by hypothesis: pymorphy3 raised on U+18D00 next to a letter folded to Cyrillic
+    assert not is_restricted_text("\U00018d00X")
+    assert is_restricted_text("\U00018d00 дети")

@@ -7,8 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.policy import CHILD_LEMMAS, is_restricted_text
+from inference.policy import CHILD_LEMMAS, is_restricted_text, warm_up
 from inference.search import QueryError, normalize_query
+
+@pytest.fixture(autouse=True, scope="module")
+def _policy_loaded():
+    """Load the morphology and language model once (about 3 s, as the app does at start):
+    hypothesis' per-example deadline is for the check itself, not for that one-time load."""
+    warm_up()
+
 
 SAFE_WORDS = ["a", "man", "woman", "dog", "kidney", "boycott", "cowboy", "girlfriend", "beach", "red", "runs"]
 CHILD_FORMS = ["child", "children", "kid", "kids", "boy", "boys", "girl", "girls", "baby", "babies", "teen"]
