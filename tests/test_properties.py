@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from inference.policy import CHILD_LEMMAS, is_restricted_text, warm_up
 from inference.search import QueryError, normalize_query
 
+
 @pytest.fixture(autouse=True, scope="module")
 def _policy_loaded():
     """Load the morphology and language model once (about 3 s, as the app does at start):
