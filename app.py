@@ -179,21 +179,22 @@ def clean_caption(text: str) -> str:
 def example_queries(engine: SearchEngine, seed: int = 0) -> list[str]:
     """Up to 10 queries to try: captions written for this gallery's own images (cleaned),
     each allowed by the policy and describing an allowed image; else generic ones."""
-    allowed_images = {
-        path.relative_to(gallery).as_posix()
+    captions = {
+        (gallery / image).resolve(): texts
         for gallery in engine.galleries
-        for path, restricted in zip(engine.view.paths, engine.view.restricted, strict=True)
-        if not restricted and path.is_relative_to(gallery)
+        if gallery.is_dir()
+        for image, texts in known_captions(gallery).items()
     }
+    if not captions:  # nobody captioned this gallery: no need to look at its images
+        return list(GENERIC_EXAMPLES)
+    view = engine.view
     candidates = sorted(
         {
-            clean_caption(caption)
-            for gallery in engine.galleries
-            if gallery.is_dir()
-            for image, captions in known_captions(gallery).items()
-            if image in allowed_images
-            for caption in captions
-            if not is_restricted_text(caption)
+            clean_caption(text)
+            for path, texts in captions.items()
+            if (row := view.row_of.get(path)) is not None and not view.restricted[row]
+            for text in texts
+            if not is_restricted_text(text)
         }
     )
     if len(candidates) < EXAMPLE_COUNT:

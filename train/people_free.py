@@ -66,7 +66,7 @@ def _package_samples() -> list[Path]:
         found += [
             p
             for p in sorted(folder.glob("*"))
-            if p.suffix.lower() in IMAGE_SUFFIXES | {".jpg", ".png"} and p.stem not in SAMPLES_SKIPPED
+            if p.suffix.lower() in IMAGE_SUFFIXES and p.stem not in SAMPLES_SKIPPED
         ]
     return found
 
