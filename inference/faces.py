@@ -123,13 +123,6 @@ def _crops(image: Image.Image, boxes: np.ndarray, size: int) -> np.ndarray:
     return _normalise(np.stack(crops))
 
 
-def _session(path: Path, threads: int | None) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = threads
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 class FaceModels:
     """MTCNN and the age model from one folder holding `FACE_MODEL_FILES`."""
 
@@ -138,7 +131,9 @@ class FaceModels:
 
     @cached_property
     def _nets(self) -> dict[str, ort.InferenceSession]:
-        return {name: _session(self.folder / name, self.threads) for name in FACE_MODEL_FILES}
+        from inference.models import load_session  # imported here: models imports this module
+
+        return {name: load_session(self.folder / name, self.threads) for name in FACE_MODEL_FILES}
 
     def _propose(self, image: Image.Image) -> np.ndarray:
         """P-Net over the pyramid: candidate boxes [K, 9] (x1, y1, x2, y2, score, 4 offsets)."""

@@ -68,7 +68,7 @@ def verify_checksums(models_dir: Path, manifest: dict) -> None:
             )
 
 
-def _session(path: Path, threads: int | None) -> ort.InferenceSession:
+def load_session(path: Path, threads: int | None) -> ort.InferenceSession:
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
@@ -107,15 +107,15 @@ class SearchModels:
 
     @cached_property
     def _image_session(self) -> ort.InferenceSession:
-        return _session(self.dir / IMAGE_ENCODER, self.threads)
+        return load_session(self.dir / IMAGE_ENCODER, self.threads)
 
     @cached_property
     def _text_session(self) -> ort.InferenceSession:
-        return _session(self.dir / self.text_encoder, self.threads)
+        return load_session(self.dir / self.text_encoder, self.threads)
 
     @cached_property
     def _head_session(self) -> ort.InferenceSession:
-        return _session(self.dir / SCORING_HEAD, self.threads)
+        return load_session(self.dir / SCORING_HEAD, self.threads)
 
     @cached_property
     def faces(self) -> FaceModels:
