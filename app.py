@@ -18,19 +18,24 @@ from typing import Any
 
 import gradio as gr
 from gradio.utils import get_upload_folder
+from starlette.middleware import Middleware
 
 from inference.dataset import DataError, locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
-from inference.policy import DISCLAIMER, POLICIES, is_restricted_text, warm_up
+from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED, is_restricted_text, warm_up
 from inference.preprocess import ImageError
 from inference.search import QueryError, Result, SearchEngine, known_captions
-from inference.tiles import disclaimer_file, thumbnail_file
+from inference.tiles import CachedForGood, ThumbnailStore
 from inference.uploads import MAX_UPLOAD_BYTES, add_files
 
 DEFAULT_UPLOADS = Path(__file__).resolve().parent / "uploads"
 ADMIN_TOKEN_ENV = "PHOTO_SEARCH_ADMIN_TOKEN"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 EXAMPLE_COUNT = 10
+#: Searches run at once by default (--concurrency): chosen by measurement on 2 cores,
+#: bench/results.md ("Load"); a search is thread-safe and takes about 5 ms.
+SEARCHES_AT_ONCE = 4
+QUEUE_SIZE = 256  # visitors waiting beyond this get "queue full" instead of a long wait
 MAX_NOTICE_LINES = 20  # skipped files listed by name; the rest are counted
 GalleryItems = list[tuple[str, str | None]]  # (picture file, caption; None: no caption)
 Page = tuple[GalleryItems, str, list[str]]  # items, status message, paths shown
@@ -59,14 +64,21 @@ class SearchApp:
     ) -> None:
         self.engine, self.uploads = engine, uploads
         self.uploads_allowed, self.admin_token = uploads_allowed, admin_token
+        # one folder per policy: an instance without the policy makes thumbnails of
+        # pictures a strict instance over the same gallery must never serve
+        self.thumbnails = ThumbnailStore(engine.index_dir / f"thumbnails-{engine.policy}")
+        self._prune_thumbnails()
 
-    @staticmethod
-    def _items(results: list[Result], label: str, tile_caption: str | None) -> GalleryItems:
+    def _prune_thumbnails(self) -> None:
+        view = self.engine.view
+        self.thumbnails.prune(view.paths, view.stamps, view.restricted)
+
+    def _items(self, results: list[Result], label: str, tile_caption: str | None) -> GalleryItems:
         """(picture file, caption) per result; a restricted one is the disclaimer tile,
         which carries the sentence itself, so in the page it gets no caption to repeat it."""
         return [
             (
-                str(thumbnail_file(r.image, r.restricted, r.stamp)),
+                str(self.thumbnails.file_for(r.image, r.restricted, r.stamp)),
                 tile_caption if r.restricted else _caption(label, r),
             )
             for r in results
@@ -82,11 +94,11 @@ class SearchApp:
         except QueryError as error:
             return [], f"**Error:** {error}", []
         if response.restricted:
-            return [], f"**{DISCLAIMER}**", []
+            return [], f"**{SEARCH_REFUSED}**", []
         if not response.results:
-            cut = f"No image matches with probability ≥ {min_probability:.2f}"
+            cut = f"No image matches “{query.strip()}” with probability ≥ {min_probability:.2f}"
             return [], cut + "; lower the cut-off to see weaker matches.", []
-        status = f"{len(response.results)} of {len(self.engine)} images."
+        status = f"Results for “{query.strip()}”: {len(response.results)} of {len(self.engine)} images."
         if response.notice:
             status = f"**{response.notice}** {status}"
         return self._page(response.results, "p =", status)
@@ -99,14 +111,14 @@ class SearchApp:
         except QueryError:
             return []
         if response.restricted:
-            return [(str(disclaimer_file()), DISCLAIMER)]
+            return [(str(self.thumbnails.disclaimer()), DISCLAIMER)]
         return self._items(response.results, "p =", DISCLAIMER)
 
     def similar_to_result(self, selected: int | None, shown: list[str], k: float = 10) -> Page:
         """'Find similar' for the result at position `selected` of the page `shown`."""
         if selected is None or not 0 <= selected < len(shown):
             return [], "Select a result first, then press Find similar.", shown
-        return self._similar(Path(shown[selected]), k)
+        return self._similar(Path(shown[selected]), k, Path(shown[selected]).name)
 
     def similar_to_upload(self, image_path: str | None, k: float = 10) -> Page:
         """'Find similar' for an uploaded picture (not added to the gallery). The
@@ -115,19 +127,20 @@ class SearchApp:
         if not image_path:
             return [], "Upload a picture to search with.", []
         try:
-            return self._similar(Path(image_path), k)
+            return self._similar(Path(image_path), k, f"your picture {Path(image_path).name}")
         finally:
             if Path(image_path).resolve().is_relative_to(Path(get_upload_folder()).resolve()):
                 Path(image_path).unlink(missing_ok=True)
 
-    def _similar(self, path: Path, k: float) -> Page:
+    def _similar(self, path: Path, k: float, what: str) -> Page:
         try:
             response = self.engine.similar(path, k=int(k))
         except ImageError as error:
             return [], f"**Error:** {path.name}: {error}", []
         if response.restricted:
-            return [], f"**{DISCLAIMER}**", []
-        return self._page(response.results, "cosine", f"{len(response.results)} similar images.")
+            return [], f"**{DISCLAIMER}** Nothing similar to it is shown.", []
+        status = f"{len(response.results)} images most like {what} (cosine similarity, -1 to 1)."
+        return self._page(response.results, "cosine", status)
 
     def skipped_notice(self) -> str:
         """Markdown listing gallery files that could not be indexed ('' if none)."""
@@ -149,6 +162,7 @@ class SearchApp:
         report = add_files([Path(f) for f in files], self.uploads)
         if report.added:
             self.engine.refresh(progress=False, on_progress=progress)
+            self._prune_thumbnails()
         message = f"Added {len(report.added)} image(s); the gallery now holds {len(self.engine)}."
         return message + (
             "\n\nNot added:\n" + "\n".join(f"- {n}" for n in report.notes) if report.notes else ""
@@ -235,14 +249,30 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
                 )
                 add_status = gr.Markdown(elem_id="add-status")
 
-        def run_example(example: str) -> Page:  # its own name: Gradio names the event after it
-            return app.search(example)
+        def show(page: Page) -> tuple:
+            """A page for the UI: a new page closes the enlarged preview and forgets
+            the previous page's selection (its index would point into the new one)."""
+            items, message, paths = page
+            return gr.Gallery(value=items, selected_index=None), message, paths, None
+
+        def run_example(example: str) -> tuple:  # its own name: Gradio names the event after it
+            return show(app.search(example))
+
+        def text_search(text: str, top_k: float, cut: float) -> tuple:
+            return show(app.search(text, top_k, cut))
+
+        # a picture search clears the box: the old words no longer describe the page
+        def similar_to_result(index: int | None, paths: list[str], top_k: float) -> tuple:
+            return (*show(app.similar_to_result(index, paths, top_k)), "")
+
+        def similar_to_upload(picture: str | None, top_k: float) -> tuple:
+            return (*show(app.similar_to_upload(picture, top_k)), "")
 
         if examples:
             gr.Examples(
                 examples,
                 inputs=query,
-                outputs=[results, status, shown],
+                outputs=[results, status, shown, selected],
                 fn=run_example,
                 run_on_click=True,
                 cache_examples=False,
@@ -257,21 +287,22 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         def remember(evt: gr.SelectData):
             return evt.index
 
-        page = [results, status, shown]
+        page = [results, status, shown, selected]
+        by_picture = [*page, query]
         # UI-only events: private, each with its own api_name so "/search" stays the API's.
         wiring: list[tuple[Any, Any, Any, Any, str]] = [
-            (button.click, app.search, [query, k, cutoff], page, "ui_search_button"),
-            (query.submit, app.search, [query, k, cutoff], page, "ui_search_submit"),
+            (button.click, text_search, [query, k, cutoff], page, "ui_search_button"),
+            (query.submit, text_search, [query, k, cutoff], page, "ui_search_submit"),
             (results.select, remember, None, selected, "ui_select"),
-            (similar_button.click, app.similar_to_result, [selected, shown, k], page, "ui_similar_result"),
-            (upload_query.upload, app.similar_to_upload, [upload_query, k], page, "ui_similar_upload"),
+            (similar_button.click, similar_to_result, [selected, shown, k], by_picture, "ui_similar_result"),
+            (upload_query.upload, similar_to_upload, [upload_query, k], by_picture, "ui_similar_upload"),
         ]
         if uploads is not None:
             inputs = [uploads, token] if token is not None else [uploads]
             wiring.append((uploads.upload, add, inputs, add_status, "ui_add_images"))
 
         def rerun(text: str, top_k: float, cut: float):  # K and the cut-off act at once on a typed query
-            return app.search(text, top_k, cut) if text.strip() else (gr.skip(), gr.skip(), gr.skip())
+            return text_search(text, top_k, cut) if text.strip() else tuple(gr.skip() for _ in page)
 
         for event, callback, inputs, outputs, name in wiring:
             event(callback, inputs, outputs, api_name=name, api_visibility="private")
@@ -303,6 +334,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--allow-uploads",
         action="store_true",
         help=f"let the owner add images on a non-loopback address (needs ${ADMIN_TOKEN_ENV})",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=SEARCHES_AT_ONCE,
+        help=f"requests served at once (default {SEARCHES_AT_ONCE}, measured best on 2 cores)",
     )
     parser.add_argument(
         "--policy",
@@ -359,8 +396,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     ui = build_ui(app, examples)
-    ui.queue(default_concurrency_limit=2, max_size=64)  # 2 cores: two searches at a time
-    ui.launch(server_name=args.host, server_port=args.port, share=False, max_file_size=MAX_UPLOAD_BYTES)
+    ui.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
+    # thumbnails are served straight from their folder (no copy into Gradio's cache
+    # per result page) and cached by browsers: they are never rewritten
+    gr.set_static_paths([app.thumbnails.folder])
+    ui.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=False,
+        max_file_size=MAX_UPLOAD_BYTES,
+        app_kwargs={"middleware": [Middleware(CachedForGood, folder=app.thumbnails.folder)]},
+    )
     return 0
 
 

@@ -101,6 +101,8 @@ class SearchModels:
         self.input_size = int(self.manifest["preprocessing"]["input_size"])
         self.detector = DetectorParams.from_dict(self.manifest["detector"])
         self.child_threshold = self.detector.threshold
+        # 0 (never "no good match") for models exported before the level was measured
+        self.no_match_below = float(self.manifest["model_config"].get("no_match_below", 0.0))
         # what an image's stored vector and child probability depend on: every image-side file
         image_side = sorted((k, v) for k, v in self.manifest["files"].items() if not k.startswith("text"))
         self.model_id = hashlib.sha256(json.dumps(image_side).encode()).hexdigest()[:16]

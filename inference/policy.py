@@ -34,6 +34,8 @@ from inference.child_words import ENGLISH, EUROPEAN, RUSSIAN, SHARED_WITH_ENGLIS
 from inference.confusables import as_cyrillic, as_latin
 
 DISCLAIMER = "This image is unavailable in your country in compliance with local laws"
+#: What a refused search says: the disclaimer's wording, about the search rather than an image.
+SEARCH_REFUSED = "This search is unavailable in your country in compliance with local laws"
 
 #: Where the policy applies: the law binds a service in some countries, not a
 #: person searching a private folder of their own.

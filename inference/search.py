@@ -48,6 +48,7 @@ class SearchResponse:
     skipped: list[str] = field(default_factory=list)
     language: str | None = None  # set when the query is clearly not English
     notice: str | None = None  # what the user should know about these results
+    weak: bool = False  # no image matches well: the best probability is under the model's no-match level
 
     def to_json(self) -> dict:
         return {
@@ -56,6 +57,7 @@ class SearchResponse:
             "message": self.message,
             "language": self.language,
             "notice": self.notice,
+            "weak": self.weak,
             "results": [
                 {"image": str(r.image), "score": r.score, "restricted": r.restricted} for r in self.results
             ],
@@ -127,6 +129,7 @@ class SearchEngine:
         folders = galleries if isinstance(galleries, list) else [galleries]
         self.galleries = [Path(g) for g in folders]
         self.models, self.cache_dir = models, cache_dir
+        self.index_dir = cache_dir or models.dir / "index"  # this instance's index files
         self.ann_threshold = ann_threshold  # None: ranking.ann_threshold()
         self._refresh_lock = threading.Lock()  # one index writer at a time
         self.refresh(progress=progress)
@@ -229,7 +232,14 @@ class SearchEngine:
             return SearchResponse(query, False, None, results, list(view.skipped), language, notice)
         probabilities = self.models.probabilities(vector, view.vectors[top])[0]
         results = self._results(view, top, probabilities, min_probability)
-        return SearchResponse(query, False, None, results, list(view.skipped))
+        best = float(probabilities.max()) if len(probabilities) else 0.0
+        if best >= self.models.no_match_below:
+            return SearchResponse(query, False, None, results, list(view.skipped))
+        notice = (
+            f"No good match: the best probability is {best:.2f}, under {self.models.no_match_below:.2f}, "
+            "which 95% of validation captions reach when their picture is in the gallery."
+        )
+        return SearchResponse(query, False, None, results, list(view.skipped), notice=notice, weak=True)
 
     def similar(self, image: Path | str, k: int = 10) -> SearchResponse:
         """Gallery images most like `image` (a gallery file or any picture); score =

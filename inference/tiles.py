@@ -22,7 +22,6 @@ from inference.preprocess import load_image
 
 THUMBNAIL_SIZE = 512
 TILE_SIZE = (400, 300)
-THUMBNAIL_DIR = Path(tempfile.gettempdir()) / "photo-search-thumbnails"
 
 
 @lru_cache(maxsize=1)
@@ -59,27 +58,74 @@ def _save_once(image: Image.Image, target: Path) -> Path:
     return target
 
 
-def disclaimer_file(cache_dir: Path = THUMBNAIL_DIR) -> Path:
-    """The disclaimer tile as a PNG file."""
-    return _save_once(disclaimer_tile(), cache_dir / "disclaimer.png")
+def _key(path: Path, size: int, mtime_ns: int) -> str:
+    return hashlib.sha1(f"{Path(path).resolve()}|{size}|{mtime_ns}".encode()).hexdigest()[:24]
 
 
-def thumbnail_file(
-    path: Path,
-    restricted: bool,
-    indexed_stamp: tuple[int, int] | None = None,
-    cache_dir: Path = THUMBNAIL_DIR,
-) -> Path:
-    """A file the UI may show for an image: its thumbnail, or the disclaimer tile.
-    Thumbnails are keyed by path, size and mtime, so an edited image gets a new one.
-    With `indexed_stamp` (size, mtime_ns when the policy judged the file), a file
-    changed since then shows the tile until the next refresh judges it again."""
-    try:
-        stat = Path(path).stat()
-    except OSError:
-        return disclaimer_file(cache_dir)
-    if restricted or (indexed_stamp is not None and indexed_stamp != (stat.st_size, stat.st_mtime_ns)):
-        return disclaimer_file(cache_dir)
-    key = hashlib.sha1(f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:24]
-    target = cache_dir / f"{key}.jpg"
-    return target if target.exists() else _save_once(thumbnail(path), target)
+class ThumbnailStore:
+    """The pictures one app instance shows, as files in its own `folder` (beside its
+    gallery index, not shared with other instances). A thumbnail is named by its
+    image's path, size and mtime, so it is never rewritten: the app serves the folder
+    as static files that browsers may cache for good."""
+
+    DISCLAIMER_NAME = "disclaimer.png"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def disclaimer(self) -> Path:
+        """The disclaimer tile as a PNG file."""
+        return _save_once(disclaimer_tile(), self.folder / self.DISCLAIMER_NAME)
+
+    def file_for(self, path: Path, restricted: bool, indexed_stamp: tuple[int, int] | None = None) -> Path:
+        """A file the UI may show for an image: its thumbnail, or the disclaimer tile.
+        With `indexed_stamp` (size, mtime_ns when the policy judged the file), a file
+        changed since then shows the tile until the next refresh judges it again."""
+        try:
+            stat = Path(path).stat()
+        except OSError:
+            return self.disclaimer()
+        if restricted or (indexed_stamp is not None and indexed_stamp != (stat.st_size, stat.st_mtime_ns)):
+            return self.disclaimer()
+        target = self.folder / f"{_key(path, stat.st_size, stat.st_mtime_ns)}.jpg"
+        return target if target.exists() else _save_once(thumbnail(path), target)
+
+    def prune(self, paths: list[Path], stamps: list[tuple[int, int] | None], restricted) -> int:
+        """Delete every thumbnail but those of allowed images as indexed now (the folder is
+        served as is: an image restricted since, or changed, must leave it); returns how many.
+        paths, stamps, restricted: one per gallery image."""
+        keep = {
+            f"{_key(path, *stamp)}.jpg"
+            for path, stamp, hidden in zip(paths, stamps, restricted, strict=True)
+            if stamp is not None and not hidden
+        }
+        removed = 0
+        for file in self.folder.glob("*.jpg") if self.folder.is_dir() else []:
+            if file.name not in keep:
+                file.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+class CachedForGood:
+    """ASGI middleware: files served from `folder` get a year-long, immutable
+    Cache-Control header (thumbnails are named by content stamp and never rewritten,
+    so a visitor's browser fetches each once instead of on every result page)."""
+
+    HEADER = (b"cache-control", b"public, max-age=31536000, immutable")
+
+    def __init__(self, app, folder: Path, route: str = "/gradio_api/file=") -> None:
+        self.app, self.prefix = app, f"{route}{Path(folder).resolve()}/"
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_cached(message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in (200, 304):
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+                message = {**message, "headers": [*headers, self.HEADER]}
+            await send(message)
+
+        await self.app(scope, receive, send_cached)

@@ -11,9 +11,9 @@ from PIL import Image
 
 from app import SearchApp, example_queries
 from inference.models import SearchModels
-from inference.policy import DISCLAIMER, is_restricted_text
+from inference.policy import DISCLAIMER, SEARCH_REFUSED, is_restricted_text
 from inference.search import SearchEngine
-from inference.tiles import disclaimer_tile
+from inference.tiles import ThumbnailStore, disclaimer_tile
 
 
 @pytest.fixture()
@@ -34,7 +34,7 @@ def _is_disclaimer(image_file: str) -> bool:
 
 def test_search_shows_probabilities_and_hides_restricted_pixels(app):
     items, status, _ = app.search("a dog", 6, 0.0)
-    assert len(items) == 6 and status.startswith("6 of 6")
+    assert len(items) == 6 and "Results for “a dog”: 6 of 6 images." in status  # says what is shown
     hidden = [caption for image, caption in items if _is_disclaimer(image)]
     assert hidden == [None]  # the one captioned child image, and only it; the tile says why
     shown = [caption for image, caption in items if not _is_disclaimer(image)]
@@ -43,7 +43,7 @@ def test_search_shows_probabilities_and_hides_restricted_pixels(app):
 
 def test_restricted_blank_and_cutoff_messages(app):
     items, status, _ = app.search("Three small children", 10, 0.0)
-    assert items == [] and DISCLAIMER in status
+    assert items == [] and status == f"**{SEARCH_REFUSED}**"  # about the search, not an image
     items, status, _ = app.search("   ", 10, 0.0)
     assert items == [] and "empty" in status
     items, status, _ = app.search("a dog", 10, 1.0)
@@ -59,7 +59,8 @@ def test_api_returns_disclaimer_tile_for_child_query(app):
 def test_find_similar_from_result_and_upload(app, test_image_paths):
     _, _, shown = app.search("a dog", 3, 0.0)
     items, status, similar = app.similar_to_result(0, shown, 4)
-    assert len(items) == 4 and "similar" in status and shown[0] not in similar
+    assert len(items) == 4 and shown[0] not in similar
+    assert f"4 images most like {Path(shown[0]).name} (cosine similarity" in status  # says from what
     assert app.similar_to_result(None, shown, 4)[1].startswith("Select a result")
     items, _, _ = app.similar_to_upload(str(test_image_paths[-1]), 2)
     assert len(items) == 2
@@ -216,3 +217,30 @@ def test_a_visitors_picture_is_deleted_once_searched(app, test_image_paths, tmp_
     outside.write_bytes(test_image_paths[-1].read_bytes())
     app.similar_to_upload(str(outside), 1)
     assert outside.exists() and test_image_paths[-1].exists()
+
+
+def test_no_good_match_is_said_below_the_validated_level(app):
+    level = app.engine.models.no_match_below
+    assert 0.0 < level < 1.0  # measured on validation captions by training, carried in the manifest
+    for query in ("a dog", "qwzx blorf", "a dog running on the grass", "an astronaut on the moon"):
+        response = app.engine.search(query, k=6)
+        best = max(r.score for r in response.results)
+        assert response.weak == (best < level), (query, best, level)
+        assert (response.notice is not None) == response.weak
+        items, status, _ = app.search(query, 6, 0.0)
+        assert len(items) == 6 and ("No good match" in status) == response.weak  # results still shown
+
+
+def test_thumbnails_are_kept_only_for_allowed_images_as_indexed(app, tmp_path):
+    items, _, shown = app.search("a dog", 6, 0.0)
+    folder = app.thumbnails.folder
+    made = sorted(folder.glob("*.jpg"))
+    assert len(made) == 5 and all(Path(image).parent == folder for image, _ in items)  # 5 allowed, 1 tile
+    view = app.engine.view
+    rows = [view.row_of[Path(path).resolve()] for path in shown]
+    flagged = view.restricted.copy()
+    flagged[next(row for row in rows if not view.restricted[row])] = True  # say, captioned "a boy" since
+    assert app.thumbnails.prune(view.paths, view.stamps, flagged) == 1  # restricted since: gone
+    assert len(list(folder.glob("*.jpg"))) == 4
+    other = ThumbnailStore(tmp_path / "other")  # another instance: its own folder
+    assert other.folder != folder and other.prune(view.paths, view.stamps, view.restricted) == 0

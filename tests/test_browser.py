@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from inference.policy import DISCLAIMER
+from inference.policy import DISCLAIMER, SEARCH_REFUSED
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PREVIEW = "#results .preview"  # Gradio's enlarged view of one result
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -42,6 +43,7 @@ def test_search_and_child_query_in_browser(running_app, test_image_paths):
         images = page.locator("#results img")
         expect(images.first).to_be_visible(timeout=30_000)
         assert images.count() >= 1
+        expect(page.locator("#status")).to_contain_text("Results for “a dog running on grass”")
         page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
 
         k_box = page.locator("input[type=number]").first  # K: acts on the typed query at once
@@ -50,11 +52,14 @@ def test_search_and_child_query_in_browser(running_app, test_image_paths):
         expect(page.locator("#status")).to_contain_text("2 of 6 images", timeout=30_000)
         expect(page.locator("#results img")).to_have_count(2)
 
-        images.first.click()  # select a result, then search by it
-        page.keyboard.press("Escape")  # close the preview the click opened
+        images.first.click()  # select a result (opens its preview), then search by it
+        expect(page.locator(PREVIEW)).to_be_visible()
         page.get_by_role("button", name="Find similar to the selected result").click()
-        expect(page.locator("#status")).to_contain_text("similar images", timeout=30_000)
+        expect(page.locator("#status")).to_contain_text("images most like", timeout=30_000)
         expect(page.locator("#results img").first).to_be_visible()
+        expect(page.locator(PREVIEW)).to_have_count(0)  # the new page opens as a grid, not a preview
+        expect(box).to_have_value("")  # the old words no longer describe the page
+        page.screenshot(path=str(ARTIFACTS / "similar.png"), full_page=True)
 
         page.get_by_text("Add images to the gallery").click()
         page.locator("#uploads input[type=file]").set_input_files(str(test_image_paths[-1]))
@@ -66,13 +71,18 @@ def test_search_and_child_query_in_browser(running_app, test_image_paths):
         expect(page.locator("#status")).to_contain_text("of 7 images", timeout=30_000)
         expect(box).to_have_value("a cup of coffee")
 
+        box.fill("qwzx blorf")  # nonsense: results, and a notice that none matches well
+        box.press("Enter")
+        expect(page.locator("#status")).to_contain_text("No good match", timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "no-good-match.png"), full_page=True)
+
         box.fill("двое маленьких мальчиков")  # Russian: refused like English
         box.press("Enter")
-        expect(page.locator("#status")).to_contain_text(DISCLAIMER, timeout=30_000)
+        expect(page.locator("#status")).to_contain_text(SEARCH_REFUSED, timeout=30_000)
 
         box.fill("two little boys")
         box.press("Enter")
-        expect(page.locator("#status")).to_contain_text(DISCLAIMER, timeout=30_000)
+        expect(page.locator("#status")).to_contain_text(SEARCH_REFUSED, timeout=30_000)
         expect(page.locator("#results img")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "restricted.png"), full_page=True)
         browser.close()
@@ -86,3 +96,21 @@ def test_gradio_client_search_endpoint(running_app):
     assert 1 <= len(results) <= 10 and all("image" in item for item in results)
     restricted = client.predict("a little girl", api_name="/search")
     assert [item["caption"] for item in restricted] == [DISCLAIMER]
+
+
+def test_result_pictures_are_static_files_browsers_keep(running_app):
+    import json
+
+    import httpx
+
+    with httpx.Client(base_url=running_app, timeout=30) as client:
+        event = client.post("/gradio_api/call/search", json={"data": ["a dog"]}).json()["event_id"]
+        stream = client.get(f"/gradio_api/call/search/{event}").text
+        items = json.loads(next(line[5:] for line in stream.splitlines() if line.startswith("data:")))[0]
+        urls = [item["image"]["url"] for item in items]
+        # served from the instance's own thumbnail folder, not copied into Gradio's cache per page
+        assert all("/thumbnails-strict/" in url for url in urls), urls
+        first = client.get(urls[0])
+        assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
+        assert first.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert client.get("/gradio_api/file=/etc/passwd").status_code == 403  # nothing else is exposed

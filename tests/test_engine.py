@@ -174,8 +174,10 @@ def test_cli_search_json(models_dir, small_gallery):
     )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload) == {"query", "restricted", "message", "language", "notice", "results", "skipped"}
-    assert payload["language"] is None and payload["notice"] is None  # an English query
+    fields = {"query", "restricted", "message", "language", "notice", "weak", "results", "skipped"}
+    assert set(payload) == fields
+    assert payload["language"] is None  # an English query
+    assert (payload["notice"] is None) != payload["weak"]  # the only notice it may get: no good match
     assert len(payload["results"]) == 3
     assert all(set(r) == {"image", "score", "restricted"} for r in payload["results"])
     child = json.loads(

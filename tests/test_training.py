@@ -42,3 +42,21 @@ def test_detector_catches_child_images_out_of_fold(trained_run):
     assert combined["oof_other_blocked_pct"] < 100.0
     assert set(detector["signals"]) == {"whole image", "faces and age", "combined"}
     assert "| combined |" in (trained_run / "report.md").read_text()
+
+
+def test_no_match_level_separates_galleries_with_and_without_the_picture(trained_run):
+    import numpy as np
+
+    from train.calibration import no_match_threshold
+
+    rng = np.random.default_rng(0)
+    probabilities = rng.uniform(0.0, 0.3, size=(200, 50))  # strangers score low...
+    owner = rng.integers(0, 50, size=200)
+    probabilities[np.arange(200), owner] = rng.uniform(0.5, 0.9, size=200)  # ...own pictures high
+    level, figures = no_match_threshold(probabilities, owner)
+    assert 0.5 < level < 0.6  # 5% of own pictures' probabilities (uniform 0.5-0.9) lie under it
+    assert 4.0 <= figures["notice_when_image_present_pct"] <= 6.0
+    assert figures["notice_when_image_absent_pct"] == 100.0  # no stranger reaches it
+    measured = json.loads((trained_run / "metrics.json").read_text())["no_match"]
+    assert 0.0 < measured["threshold"] < 1.0 and measured["queries"] > 0
+    assert measured["notice_when_image_absent_pct"] > measured["notice_when_image_present_pct"]

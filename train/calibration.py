@@ -56,3 +56,31 @@ def calibrate(scores: np.ndarray, targets: np.ndarray, groups: np.ndarray, folds
         oof[held_idx] = expit(a * scores[held_idx] + b)
     a, b = _fit_logistic(scores, targets)
     return a, b, oof
+
+
+#: Share of validation captions, their picture in the gallery, allowed to get the
+#: "no good match" notice: a notice that often cries wolf would be ignored.
+NO_MATCH_FALSE_ALARMS = 0.05
+
+
+def no_match_threshold(probabilities: np.ndarray, owner: np.ndarray) -> tuple[float, dict]:
+    """Below which best probability the app says "no good match", from validation.
+
+    probabilities: [Q, N] calibrated, validation captions x validation images;
+    owner: [Q] each caption's own image column. The level is the best probability
+    that NO_MATCH_FALSE_ALARMS of the captions fall under with their own picture in
+    the gallery. Also reported: how often the notice comes with the picture removed
+    (a gallery without it; Flickr's near-duplicates keep this share modest).
+    Returns (threshold, figures).
+    """
+    present = probabilities.max(axis=1)
+    without = probabilities.copy()
+    without[np.arange(len(owner)), owner] = -np.inf
+    absent = without.max(axis=1)
+    level = float(np.quantile(present, NO_MATCH_FALSE_ALARMS))
+    return level, {
+        "threshold": level,
+        "queries": int(len(owner)),
+        "notice_when_image_present_pct": 100.0 * float((present < level).mean()),
+        "notice_when_image_absent_pct": 100.0 * float((absent < level).mean()),
+    }

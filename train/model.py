@@ -43,6 +43,7 @@ class ModelConfig:
     calib_scale: float = 1.0
     calib_bias: float = 0.0
     child_threshold: float = 0.5
+    no_match_below: float = 0.0  # best probability under which no image matches well (0: never said)
 
     def to_dict(self) -> dict:
         return asdict(self)

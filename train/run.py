@@ -11,7 +11,7 @@ from scipy.special import expit
 
 from inference.dataset import load_test_set
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
-from train.calibration import calibrate, tune_fusion
+from train.calibration import calibrate, no_match_threshold, tune_fusion
 from train.child_images import train_child_detector
 from train.encoders import ImageEncoderSpec
 from train.model import ModelConfig
@@ -82,6 +82,9 @@ def run(cfg: RunConfig) -> dict:
     vp_scores = pair_scores(scorer, center_pooled, center_logits, feats.sentences, vp_img, vp_txt)
     scale, bias, oof = calibrate(vp_scores, val_pairs["target"].to_numpy(), vp_img)
     scorer.config = config = config.updated(calib_scale=scale, calib_bias=bias)
+    val_fused = scorer.fused(center_pooled[val_rows], center_logits[val_rows], validation[1])
+    no_match_below, no_match = no_match_threshold(expit(scale * val_fused + bias), val_owner)
+    config = config.updated(no_match_below=no_match_below)
 
     allowed_queries, test_child = test_policy(test)
     detector = train_child_detector(
@@ -118,6 +121,7 @@ def run(cfg: RunConfig) -> dict:
             "baseline": test_metrics(base_test, test, allowed_queries),
         },
         "detector": detector.report,
+        "no_match": no_match,
     }
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     save_checkpoint(
