@@ -60,6 +60,8 @@ def top_k(vectors: np.ndarray, query: np.ndarray, k: int, exclude: int | None = 
 
 
 class Ranker(Protocol):
+    approximate: bool  # whether top() may miss a row the exact product would rank in
+
     def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
         """Row indices of the (approximately) k best rows for query [D], best first."""
         ...

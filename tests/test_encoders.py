@@ -25,7 +25,8 @@ def test_weights_file_is_loaded(tmp_path):
     path = tmp_path / "resnet18.pth"
     torch.save(net.state_dict(), path)
     encoder = build_image_encoder(ImageEncoderSpec("resnet18", weights=str(path)))
-    assert torch.allclose(encoder.classifier.bias, torch.full((1000,), 3.0))
+    bias = encoder.classifier.bias
+    assert isinstance(bias, torch.Tensor) and torch.allclose(bias, torch.full((1000,), 3.0))
 
 
 def test_unknown_encoder_is_rejected():

@@ -125,9 +125,8 @@ def test_search_policy_and_errors(models_dir, small_gallery, tmp_path):
     )
     engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
     response = engine.search("a person outdoors", k=6)
-    assert len(response.results) == 6
-    assert all(0.0 <= r.score <= 1.0 for r in response.results)
-    scores = [r.score for r in response.results]
+    scores = [r.score for r in response.results if r.score is not None]
+    assert len(scores) == 6 and all(0.0 <= s <= 1.0 for s in scores)
     assert scores == sorted(scores, reverse=True)
     flagged = {r.image.name for r in response.results if r.restricted}
     assert sorted(os.listdir(small_gallery))[0] in flagged
@@ -138,9 +137,8 @@ def test_search_policy_and_errors(models_dir, small_gallery, tmp_path):
     # the cut-off drops exactly the results under it (an empty answer alone would prove nothing)
     cut = scores[2]
     kept = engine.search("a person outdoors", k=6, min_probability=cut).results
-    assert (
-        [r.score for r in kept] == [s for s in scores if s >= cut] and 3 <= len(kept) < 6 or scores[3] == cut
-    )
+    kept_scores = [r.score for r in kept]
+    assert kept_scores == [s for s in scores if s >= cut] and 3 <= len(kept) < 6 or scores[3] == cut
 
 
 def test_find_similar_ranks_the_image_itself_out(models_dir, small_gallery, tmp_path):

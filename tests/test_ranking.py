@@ -26,7 +26,7 @@ def test_approximate_ranker_finds_the_exact_top_10():
     ranker = ApproximateRanker(vectors)
     recalls = []
     for row in rng.choice(len(vectors), 40, replace=False):
-        query = vectors[row] + rng.normal(size=vectors.shape[1]).astype(np.float32)
+        query = vectors[row] + rng.standard_normal(vectors.shape[1], dtype=np.float32)
         exact = top_k(vectors, query, 10)
         found = ranker.top(query, 10)
         scores = vectors[found] @ query
