@@ -17,7 +17,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from inference.dataset import TestSet
 from inference.evaluate import QUERY_BATCH as BATCH
-from inference.metrics import retrieval_metrics, target_ranks
+from inference.evaluate import rank_test_set, ranks_from_scores
 from inference.models import IMAGE_ENCODER, TEXT_ENCODER, TEXT_ENCODER_INT8, TOKENIZER_DIR
 from inference.preprocess import load_image, preprocess
 from inference.text import TextTokenizer
@@ -43,7 +43,6 @@ def quantize_and_measure(folder: Path, test: TestSet, input_size: int) -> dict:
     image = ort.InferenceSession(str(folder / IMAGE_ENCODER), options, providers=["CPUExecutionProvider"])
     pixels = np.stack([preprocess(load_image(test.image_dir / n), input_size) for n in test.images])
     image_vectors = image.run(None, {"pixels": pixels})[0]
-    owner = test.query_owners()
     texts = test.queries["query_text"].tolist()
     tokenizer = TextTokenizer(folder / TOKENIZER_DIR)
     figures = {}
@@ -51,7 +50,7 @@ def quantize_and_measure(folder: Path, test: TestSet, input_size: int) -> dict:
         session = ort.InferenceSession(str(folder / file), options, providers=["CPUExecutionProvider"])
         _embed_texts(session, tokenizer, texts[:BATCH])  # warm-up
         vectors, seconds = _embed_texts(session, tokenizer, texts)
-        metrics = retrieval_metrics(target_ranks(vectors @ image_vectors.T, owner))
+        metrics = rank_test_set(ranks_from_scores(vectors @ image_vectors.T, test), test)["all"]
         figures[name] = {
             "texts_per_second": round(len(texts) / seconds, 1),
             "size_mb": round((folder / file).stat().st_size / 2**20, 1),

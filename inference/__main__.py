@@ -1,7 +1,7 @@
 """Command line for the ONNX search engine (no torch).
 
 python -m inference search "QUERY" --gallery DIR [--models DIR] [--top-k K] [--json]
-python -m inference evaluate --data DIR [--models DIR] [--json]
+python -m inference evaluate --data DIR [--models DIR] [--approximate] [--json]
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     evaluate.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
     evaluate.add_argument("--json", action="store_true")
     evaluate.add_argument("--int8", action="store_true", help="use the int8 text encoder (export --int8)")
+    evaluate.add_argument(
+        "--approximate", action="store_true", help="rank with the approximate (faiss) ranker at any size"
+    )
     args = parser.parse_args(argv)
     if getattr(args, "top_k", 1) < 1:
         parser.error("--top-k must be at least 1")
@@ -72,7 +75,7 @@ def run_search(args: argparse.Namespace) -> dict:
 def run_evaluate(args: argparse.Namespace) -> dict:
     from inference.evaluate import evaluate_test_set
 
-    metrics = evaluate_test_set(args.data, args.models, int8=args.int8)
+    metrics = evaluate_test_set(args.data, args.models, int8=args.int8, approximate=args.approximate)
     if not args.json:
         for key, value in metrics.items():
             print(f"{key:24s} {value}")

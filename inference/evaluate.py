@@ -1,4 +1,12 @@
-"""Recall@K of the exported engine on the data set's test split."""
+"""Recall@K on the data set's test split: one definition for training, export and
+the exported engine.
+
+`rank_test_set` turns the rank of each query's own image into the figures every
+report quotes, over all queries and over those the content policy allows
+(`test_set_policy`: the query's words and its image's captions decide). Training and
+export rank by score matrices (`ranks_from_scores`); `evaluate_test_set` ranks
+through `SearchEngine`'s own ranker, exact or approximate, as a user's search does.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.dataset import load_test_set, locate_data_dir
+from inference.dataset import TestSet, load_test_set, locate_data_dir
 from inference.metrics import retrieval_metrics, target_ranks
 from inference.models import SearchModels
-from inference.policy import is_restricted_text
+from inference.policy import is_restricted_text, restricted_images
 from inference.search import SearchEngine
 
 #: Queries embedded per call. int8 graphs quantise activations per batch, so
@@ -17,36 +25,64 @@ from inference.search import SearchEngine
 QUERY_BATCH = 64
 
 
-def evaluate_test_set(data: Path | None, models_dir: Path, int8: bool = False) -> dict:
-    """Rank every test query among all test images; all queries count, and the
+def test_set_policy(test: TestSet) -> tuple[np.ndarray, np.ndarray]:
+    """(allowed query mask [Q], child label per test image [N]) from the queries' captions."""
+    captions = test.queries.groupby("image")["query_text"].apply(list).to_dict()
+    child = restricted_images(test.images, captions)
+    child_by_name = dict(zip(test.images, child, strict=True))
+    restricted_query = test.queries["query_text"].map(is_restricted_text).to_numpy()
+    own_child = test.queries["image"].map(child_by_name).to_numpy().astype(bool)
+    return ~(restricted_query | own_child), child
+
+
+def ranks_from_scores(scores: np.ndarray, test: TestSet) -> np.ndarray:
+    """scores [Q, N] (queries x test.images) -> 1-based rank of each query's own image [Q]."""
+    return target_ranks(scores, test.query_owners())
+
+
+def rank_test_set(ranks: np.ndarray, test: TestSet) -> dict[str, dict[str, float]]:
+    """Retrieval metrics of own-image ranks [Q]: over all queries and the policy-allowed ones."""
+    allowed, _ = test_set_policy(test)
+    return {"all": retrieval_metrics(ranks), "allowed": retrieval_metrics(ranks[allowed])}
+
+
+def _engine_ranks(engine: SearchEngine, test: TestSet, text_vectors: np.ndarray) -> np.ndarray:
+    """Own-image rank [Q] of each query through the engine's ranker over the test images."""
+    view = engine.view
+    row_of = view.row_of
+    rows = [row_of.get((test.image_dir / name).resolve()) for name in test.images]
+    if None in rows:
+        missing = test.images[rows.index(None)]
+        raise FileNotFoundError(f"{test.image_dir / missing}: test image could not be indexed")
+    own = np.asarray(rows)[test.query_owners()]
+    ranks = np.empty(len(text_vectors), dtype=np.int64)
+    for i, vector in enumerate(text_vectors):
+        order = view.ranker.top(vector, len(view.paths))
+        found = np.nonzero(order == own[i])[0]
+        ranks[i] = found[0] + 1 if len(found) else len(view.paths) + 1  # missed by the ranker
+    return ranks
+
+
+def evaluate_test_set(
+    data: Path | None, models_dir: Path, int8: bool = False, approximate: bool = False
+) -> dict:
+    """Rank every test query among all test images through the engine (its
+    approximate ranker when `approximate`); all queries count, and the
     policy-allowed subset is reported under *_allowed keys."""
     test = load_test_set(locate_data_dir(data))
     models = SearchModels(models_dir, int8=int8)
-    engine = SearchEngine(test.image_dir, models, progress=False)
-    column = {path.name: i for i, path in enumerate(engine.paths)}
-    missing = [name for name in test.images if name not in column]
-    if missing:
-        raise FileNotFoundError(f"{test.image_dir / missing[0]}: test image could not be indexed")
+    engine = SearchEngine(test.image_dir, models, progress=False, ann_threshold=0 if approximate else None)
     texts = test.queries["query_text"].tolist()
     text_vectors = np.concatenate(
         [models.embed_texts(texts[i : i + QUERY_BATCH]) for i in range(0, len(texts), QUERY_BATCH)]
     )
-    rows = [column[name] for name in test.images]
-    scores = text_vectors @ engine.vectors[rows].T  # [Q, N] fused scores
-    ranks = target_ranks(scores, test.query_owners())
-    restricted_image = {path.name: flag for path, flag in zip(engine.paths, engine.restricted, strict=True)}
-    allowed = np.array(
-        [
-            not is_restricted_text(t) and not restricted_image[img]
-            for t, img in zip(texts, test.queries["image"], strict=True)
-        ]
-    )
-    metrics = retrieval_metrics(ranks)
-    allowed_metrics = retrieval_metrics(ranks[allowed])
-    result = {k: round(v, 2) if isinstance(v, float) else v for k, v in metrics.items()}
+    figures = rank_test_set(_engine_ranks(engine, test, text_vectors), test)
+    metrics, allowed = figures["all"], figures["allowed"]
+    result: dict = {k: round(v, 2) if isinstance(v, float) else v for k, v in metrics.items()}
     result["median_rank"] = int(metrics["median_rank"])
     result["mrr"] = round(metrics["mrr"], 4)
     result["images"] = len(test.images)
+    result["ranker"] = "approximate" if engine.view.ranker.approximate else "exact"
     for key in ("recall@1", "recall@5", "recall@10", "queries"):
-        result[f"{key}_allowed"] = round(allowed_metrics[key], 2)
+        result[f"{key}_allowed"] = round(allowed[key], 2)
     return result

@@ -16,8 +16,6 @@ from scipy.stats import kendalltau
 from sklearn.metrics import roc_auc_score
 
 from inference.dataset import TestSet
-from inference.metrics import retrieval_metrics, target_ranks
-from inference.policy import is_restricted_text, restricted_images
 from train.encoders import (
     ImageEncoderSpec,
     build_image_encoder,
@@ -163,22 +161,6 @@ def pair_metrics(probabilities: np.ndarray, pairs: pd.DataFrame) -> dict[str, fl
         "kendall_tau": float(kendalltau(probabilities[rated], expert[rated]).statistic),
         "pairs": int(len(pairs)),
     }
-
-
-def test_metrics(scores: np.ndarray, test: TestSet, allowed: np.ndarray) -> dict[str, dict]:
-    """Retrieval metrics over all test queries and over those the policy allows."""
-    ranks = target_ranks(scores, test.query_owners())
-    return {"all": retrieval_metrics(ranks), "allowed": retrieval_metrics(ranks[allowed])}
-
-
-def test_policy(test: TestSet) -> tuple[np.ndarray, np.ndarray]:
-    """(allowed query mask [Q], child label per test image [N]) from the queries' captions."""
-    captions = test.queries.groupby("image")["query_text"].apply(list).to_dict()
-    child = restricted_images(test.images, captions)
-    child_by_name = dict(zip(test.images, child, strict=False))
-    restricted_query = test.queries["query_text"].map(is_restricted_text).to_numpy()
-    own_child = test.queries["image"].map(child_by_name).to_numpy().astype(bool)
-    return ~(restricted_query | own_child), child
 
 
 def save_checkpoint(path: Path, payload: dict) -> None:

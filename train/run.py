@@ -10,6 +10,7 @@ import pandas as pd
 from scipy.special import expit
 
 from inference.dataset import load_test_set
+from inference.evaluate import rank_test_set, ranks_from_scores, test_set_policy
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
 from train.calibration import calibrate, no_match_threshold, tune_fusion
 from train.child_images import train_child_detector
@@ -24,8 +25,6 @@ from train.pipeline import (
     pair_scores,
     positives_for,
     save_checkpoint,
-    test_metrics,
-    test_policy,
     val_retrieval,
     write_json,
 )
@@ -86,7 +85,7 @@ def run(cfg: RunConfig) -> dict:
     no_match_below, no_match = no_match_threshold(expit(scale * val_fused + bias), val_owner)
     config = config.updated(no_match_below=no_match_below)
 
-    allowed_queries, test_child = test_policy(test)
+    _, test_child = test_set_policy(test)
     detector = train_child_detector(
         prep,
         test,
@@ -117,8 +116,8 @@ def run(cfg: RunConfig) -> dict:
         "history": history,
         "validation": {"model": pair_metrics(oof, val_pairs), "baseline": pair_metrics(base_val, val_pairs)},
         "test": {
-            "model": test_metrics(model_test, test, allowed_queries),
-            "baseline": test_metrics(base_test, test, allowed_queries),
+            "model": rank_test_set(ranks_from_scores(model_test, test), test),
+            "baseline": rank_test_set(ranks_from_scores(base_test, test), test),
         },
         "detector": detector.report,
         "no_match": no_match,
