@@ -205,7 +205,12 @@ def test_cli_evaluate_agrees_with_training(trained_run, models_dir, data_dir):
     trained = json.loads((trained_run / "metrics.json").read_text())["test"]["model"]["all"]
     for key in ("recall@1", "recall@5", "recall@10"):
         assert abs(engine[key] - trained[key]) <= 0.5
-    assert engine["queries"] == trained["queries"] and engine["images"] == 70
+    assert engine["queries"] == trained["queries"] and engine["images"] == 70 and engine["ranker"] == "exact"
+    forced = _cli("evaluate", "--data", str(data_dir), "--models", str(models_dir), "--approximate", "--json")
+    approximate = json.loads(forced.stdout)
+    assert approximate["ranker"] == "approximate"  # the faiss path is measured, not skipped
+    for key in ("recall@1", "recall@5", "recall@10"):  # 70 images fit its 256 re-ranked candidates
+        assert approximate[key] == engine[key]
 
 
 def test_serving_imports_no_torch():
