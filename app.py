@@ -144,7 +144,7 @@ class SearchApp:
 
     def skipped_notice(self) -> str:
         """Markdown listing gallery files that could not be indexed ('' if none)."""
-        skipped = self.engine.skipped
+        skipped = self.engine.view.skipped
         if not skipped:
             return ""
         lines = "\n".join(f"- `{line}`" for line in skipped[:MAX_NOTICE_LINES])
@@ -161,7 +161,8 @@ class SearchApp:
             return "Choose one or more pictures to add."
         report = add_files([Path(f) for f in files], self.uploads)
         if report.added:
-            self.engine.refresh(progress=False, on_progress=progress)
+            # only the uploads folder is re-scanned: the main gallery's index and ranker stay
+            self.engine.refresh(progress=False, on_progress=progress, only=[self.uploads])
             self._prune_thumbnails()
         message = f"Added {len(report.added)} image(s); the gallery now holds {len(self.engine)}."
         return message + (

@@ -84,7 +84,7 @@ def measure(
             result["index_mb"] = index_file.stat().st_size / 1e6
             del vectors
             result["cold_start_s"], engine = _cold_start(Path(models_dir), index_file, queries[0])
-            vectors = engine.view.vectors
+            vectors = engine.view.parts[0].vectors
         paths = [Path(name) for name in names]
         exact = SearchEngine.from_vectors(models, paths, vectors, ann_threshold=size + 1)
         start = time.perf_counter()

@@ -57,7 +57,7 @@ def _engine_ranks(engine: SearchEngine, test: TestSet, text_vectors: np.ndarray)
     own = np.asarray(rows)[test.query_owners()]
     ranks = np.empty(len(text_vectors), dtype=np.int64)
     for i, vector in enumerate(text_vectors):
-        order = view.ranker.top(vector, len(view.paths))
+        order = view.top(vector, len(view.paths))
         found = np.nonzero(order == own[i])[0]
         ranks[i] = found[0] + 1 if len(found) else len(view.paths) + 1  # missed by the ranker
     return ranks
@@ -82,7 +82,7 @@ def evaluate_test_set(
     result["median_rank"] = int(metrics["median_rank"])
     result["mrr"] = round(metrics["mrr"], 4)
     result["images"] = len(test.images)
-    result["ranker"] = "approximate" if engine.view.ranker.approximate else "exact"
+    result["ranker"] = "approximate" if engine.view.approximate else "exact"
     for key in ("recall@1", "recall@5", "recall@10", "queries"):
         result[f"{key}_allowed"] = round(allowed[key], 2)
     return result

@@ -92,27 +92,95 @@ def normalize_query(query: str) -> str:
 
 
 @dataclass(frozen=True)
-class GalleryView:
-    """One consistent snapshot of the indexed gallery: row i of every field
-    describes the same image. Searches read one snapshot; a refresh swaps in a
-    new one, so concurrent searches never see half-updated arrays."""
+class GalleryPart:
+    """One gallery folder's rows, each field row-aligned, with its own ranker: a
+    refresh of one folder (an upload) rebuilds only its part."""
 
+    gallery: Path | None  # None: vectors indexed elsewhere (benchmarks)
     paths: list[Path]
     stamps: list[tuple[int, int] | None]  # (size, mtime_ns) of each file when indexed; None: no file
-    vectors: np.ndarray  # [N, D]
-    restricted: np.ndarray  # [N] bool
+    vectors: np.ndarray  # [n, D]
+    restricted: np.ndarray  # [n] bool
     skipped: list[str]
     ranker: Ranker  # over `vectors`: exact, or approximate for large galleries
+
+
+@dataclass(frozen=True)
+class GalleryView:
+    """One consistent snapshot of the indexed galleries: rows numbered across its
+    parts in order. Searches read one snapshot; a refresh swaps in a new one, so
+    concurrent searches never see half-updated arrays. Vectors stay in their parts
+    (no concatenated copy of a million rows)."""
+
+    parts: tuple[GalleryPart, ...]
+
+    @cached_property
+    def paths(self) -> list[Path]:
+        return [path for part in self.parts for path in part.paths]
+
+    @cached_property
+    def stamps(self) -> list[tuple[int, int] | None]:
+        return [stamp for part in self.parts for stamp in part.stamps]
+
+    @cached_property
+    def restricted(self) -> np.ndarray:
+        """[N] bool."""
+        return np.concatenate([part.restricted for part in self.parts] or [np.zeros(0, bool)]).astype(bool)
+
+    @cached_property
+    def skipped(self) -> list[str]:
+        return [line for part in self.parts for line in part.skipped]
+
+    @cached_property
+    def _starts(self) -> np.ndarray:
+        """[P + 1] first row of each part, then the row count."""
+        return np.cumsum([0, *(len(part.paths) for part in self.parts)])
 
     @cached_property
     def row_of(self) -> dict[Path, int]:
         """Resolved path -> row, built once per snapshot (not per query)."""
         return {path.resolve(): row for row, path in enumerate(self.paths)}
 
+    @property
+    def approximate(self) -> bool:
+        return any(part.ranker.approximate for part in self.parts)
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    def vectors_at(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """Image vectors [len(rows), D] of the given rows."""
+        rows = np.asarray(rows, dtype=np.int64)
+        part = np.searchsorted(self._starts, rows, side="right") - 1
+        out = np.empty((len(rows), self.parts[0].vectors.shape[1]), np.float32)
+        for p in np.unique(part):
+            mask = part == p
+            out[mask] = self.parts[p].vectors[rows[mask] - self._starts[p]]
+        return out
+
+    def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
+        """Rows of the k best images for query [D] across parts, best first."""
+        found, scores = [], []
+        for p, part in enumerate(self.parts):
+            if not len(part.paths):
+                continue
+            start = int(self._starts[p])
+            inside = exclude is not None and 0 <= exclude - start < len(part.paths)
+            local = exclude - start if inside and exclude is not None else None
+            rows = part.ranker.top(query, min(k, len(part.paths)), exclude=local)
+            if len(self.parts) == 1:
+                return rows
+            found.append(rows + start)
+            scores.append(part.vectors[rows] @ query)
+        if not found:
+            return np.zeros(0, dtype=np.int64)
+        merged, merged_scores = np.concatenate(found), np.concatenate(scores)
+        return merged[np.argsort(-merged_scores, kind="stable")[:k]]
+
 
 class SearchEngine:
     """Text and image search over one or more gallery folders (e.g. a photo
-    folder plus an uploads folder), each with its own cached index."""
+    folder plus an uploads folder), each with its own cached index and ranker."""
 
     def __init__(
         self,
@@ -122,7 +190,10 @@ class SearchEngine:
         progress: bool = True,
         ann_threshold: int | None = None,
         policy: str = "strict",
+        view: GalleryView | None = None,
     ) -> None:
+        """Index `galleries` now, or serve `view` (vectors indexed elsewhere; such an
+        engine has no folder to re-scan and refuses to refresh)."""
         if policy not in POLICIES:
             raise ValueError(f"unknown content policy {policy!r}; choose from {', '.join(POLICIES)}")
         self.policy = policy
@@ -132,49 +203,42 @@ class SearchEngine:
         self.index_dir = cache_dir or models.dir / "index"  # this instance's index files
         self.ann_threshold = ann_threshold  # None: ranking.ann_threshold()
         self._refresh_lock = threading.Lock()  # one index writer at a time
-        self.refresh(progress=progress)
+        self.view = GalleryView(())
+        if view is not None:
+            self.view = view
+        else:
+            self.refresh(progress=progress)
 
     @property
     def gallery(self) -> Path:
         return self.galleries[0]
 
-    @property
-    def paths(self) -> list[Path]:
-        return self.view.paths
-
-    @property
-    def vectors(self) -> np.ndarray:
-        return self.view.vectors
-
-    @property
-    def restricted(self) -> np.ndarray:
-        return self.view.restricted
-
-    @property
-    def skipped(self) -> list[str]:
-        return self.view.skipped
-
-    def refresh(self, progress: bool = True, on_progress=None) -> None:
-        """Re-scan the folders, embedding only new or changed files."""
+    def refresh(self, progress: bool = True, on_progress=None, only: list[Path] | None = None) -> None:
+        """Re-scan the folders (or `only` those), embedding only new or changed files;
+        the other folders' parts, rankers included, are kept as they are."""
         if not self.galleries:
-            return
+            raise ValueError("this engine serves vectors indexed elsewhere: it has no folder to re-scan")
         with self._refresh_lock:
-            indexes = [
-                update_index(self.models, g, self.cache_dir, progress, on_progress)
-                for g in self.galleries
-                if g.is_dir() or g == self.galleries[0]
-            ]
-            filled = [i.vectors for i in indexes if len(i.vectors)] or [indexes[0].vectors]
-            # one non-empty gallery (the usual case) is used as is: no 6.6 GB copy at 1M images
-            vectors = filled[0] if len(filled) == 1 else np.concatenate(filled)
-            self.view = GalleryView(
-                paths=[p for index in indexes for p in index.paths],
-                stamps=[stamp for index in indexes for stamp in index.stamps],
-                vectors=vectors,
-                restricted=np.concatenate([self._restricted(i) for i in indexes]).astype(bool),
-                skipped=[line for index in indexes for line in index.skipped],
-                ranker=build_ranker(vectors, self.ann_threshold),
-            )
+            kept = {part.gallery: part for part in self.view.parts}
+            parts = []
+            for gallery in self.galleries:
+                if not (gallery.is_dir() or gallery == self.galleries[0]):
+                    continue
+                rescan = only is None or gallery in only or gallery not in kept
+                parts.append(self._part(gallery, progress, on_progress) if rescan else kept[gallery])
+            self.view = GalleryView(tuple(parts))
+
+    def _part(self, gallery: Path, progress: bool, on_progress) -> GalleryPart:
+        index = update_index(self.models, gallery, self.cache_dir, progress, on_progress)
+        return GalleryPart(
+            gallery,
+            index.paths,
+            list(index.stamps),
+            index.vectors,
+            self._restricted(index).astype(bool),
+            list(index.skipped),
+            build_ranker(index.vectors, self.ann_threshold),
+        )
 
     @classmethod
     def from_vectors(
@@ -182,8 +246,8 @@ class SearchEngine:
     ) -> SearchEngine:
         """An engine over vectors indexed elsewhere (benchmarks, synthetic galleries);
         no image is restricted and nothing is re-scanned."""
-        engine = cls([], models, ann_threshold=ann_threshold)
-        engine.view = GalleryView(
+        part = GalleryPart(
+            None,
             paths,
             [None] * len(paths),
             vectors,
@@ -191,7 +255,7 @@ class SearchEngine:
             [],
             build_ranker(vectors, ann_threshold),
         )
-        return engine
+        return cls([], models, ann_threshold=ann_threshold, view=GalleryView((part,)))
 
     def _restricted(self, index: GalleryIndex) -> np.ndarray:
         if self.policy == "off":
@@ -200,7 +264,7 @@ class SearchEngine:
         return restricted_images(index.names, captions, index.child_probability, self.models.child_threshold)
 
     def __len__(self) -> int:
-        return len(self.view.paths)
+        return len(self.view)
 
     @staticmethod
     def _results(view: GalleryView, top: np.ndarray, probabilities: np.ndarray, min_probability: float):
@@ -219,7 +283,7 @@ class SearchEngine:
         if self.policy == "strict" and (is_restricted_text(query) or is_restricted_text(text)):
             return SearchResponse(query, True, DISCLAIMER, [], list(view.skipped))
         vector = self.models.embed_texts([text])  # [1, D]
-        top = view.ranker.top(vector[0], k)
+        top = view.top(vector[0], k)
         language = query_language(text)
         if language is not None:
             # The text encoder and the calibration only ever saw English: the ranking is
@@ -230,7 +294,7 @@ class SearchEngine:
                 "results may be poor and no match probability is shown."
             )
             return SearchResponse(query, False, None, results, list(view.skipped), language, notice)
-        probabilities = self.models.probabilities(vector, view.vectors[top])[0]
+        probabilities = self.models.probabilities(vector, view.vectors_at(top))[0]
         results = self._results(view, top, probabilities, min_probability)
         best = float(probabilities.max()) if len(probabilities) else 0.0
         if best >= self.models.no_match_below:
@@ -250,11 +314,11 @@ class SearchEngine:
         if own is not None and view.restricted[own]:
             return SearchResponse(str(image), True, DISCLAIMER, [], list(view.skipped))
         if own is not None:
-            vector = view.vectors[own]
+            vector = view.vectors_at([own])[0]
         else:
             vector = self.models.embed_images(self.models.preprocess(load_image(path))[None])[0][0]
-        top = view.ranker.top(vector, k, exclude=own)
-        norms = np.linalg.norm(view.vectors[top], axis=1) * np.linalg.norm(vector) + 1e-12
-        cosine = (view.vectors[top] @ vector) / norms
+        top = view.top(vector, k, exclude=own)
+        neighbours = view.vectors_at(top)
+        cosine = (neighbours @ vector) / (np.linalg.norm(neighbours, axis=1) * np.linalg.norm(vector) + 1e-12)
         results = self._results(view, top, cosine, -1.0)
         return SearchResponse(str(image), False, None, results, list(view.skipped))

@@ -137,8 +137,13 @@ def test_refresh_swaps_one_consistent_snapshot(app, test_image_paths):
     app.add_images([str(test_image_paths[-2])])
     after = app.engine.view
     assert after is not before
-    assert len(before.paths) == len(before.vectors) == len(before.restricted) == 6
-    assert len(after.paths) == len(after.vectors) == len(after.restricted) == 7
+    assert len(before.paths) == len(before.vectors_at(range(len(before)))) == len(before.restricted) == 6
+    assert len(after.paths) == len(after.vectors_at(range(len(after)))) == len(after.restricted) == 7
+    # only the uploads folder was re-scanned: the main gallery's part (index, ranker) is the same object
+    assert after.parts[0] is before.parts[0] and [p.gallery for p in after.parts][1] == app.uploads
+    app.add_images([str(test_image_paths[-3])])
+    again = app.engine.view
+    assert again.parts[0] is before.parts[0] and again.parts[1] is not after.parts[1] and len(again) == 8
 
 
 def test_find_similar_from_a_restricted_image_is_refused(app):

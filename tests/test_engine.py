@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,7 +147,7 @@ def test_find_similar_ranks_the_image_itself_out(models_dir, small_gallery, tmp_
     engine = SearchEngine(
         small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False, policy="off"
     )
-    source = engine.paths[0]
+    source = engine.view.paths[0]
     results = engine.similar(source, k=3).results
     assert len(results) == 3 and source not in [r.image for r in results]
     copy = tmp_path / "copy.jpg"
@@ -290,3 +291,33 @@ def test_indexer_killed_mid_way_leaves_a_loadable_index_and_resumes(models_dir, 
     resumed = update_index(models, gallery, cache, progress=False)
     assert models.embedded == 30 - len(saved.names) and len(resumed.names) == 30
     assert not list(cache.glob("*.tmp-*"))  # a save cut off by the kill is cleaned up
+
+
+def test_two_folders_rank_like_one(models_dir, small_gallery, tmp_path):
+    """Each folder has its own ranker; their answers merge into the one-folder ranking."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    names = sorted(os.listdir(small_gallery))
+    for folder, share in ((first, names[:3]), (second, names[3:])):
+        folder.mkdir()
+        for name in share:
+            shutil.copy(small_gallery / name, folder / name)
+    models = SearchModels(models_dir)
+    one = SearchEngine(small_gallery, models, tmp_path / "index", progress=False)
+    two = SearchEngine([first, second], models, tmp_path / "index", progress=False)
+    assert len(two.view.parts) == 2 and len(two) == len(one) == 6
+    for query in ("a dog runs on grass", "people in a city street"):
+        expected = [(r.image.name, round(r.score or 0.0, 5)) for r in one.search(query, k=4).results]
+        assert [(r.image.name, round(r.score or 0.0, 5)) for r in two.search(query, k=4).results] == expected
+    source = second / sorted(os.listdir(second))[0]  # excluded from its own answer, across parts
+    found = [r.image.name for r in two.similar(source, k=5).results]
+    expected_names = [r.image.name for r in one.similar(small_gallery / source.name, k=5).results]
+    assert source.name not in found and found == expected_names
+
+
+def test_an_engine_over_vectors_refuses_to_refresh(models_dir):
+    vectors = np.random.default_rng(0).standard_normal((5, 8), dtype=np.float32)
+    paths = [Path(f"{i}.jpg") for i in range(5)]
+    engine = SearchEngine.from_vectors(SearchModels(models_dir), paths, vectors)
+    assert len(engine) == 5
+    with pytest.raises(ValueError, match="no folder to re-scan"):
+        engine.refresh()

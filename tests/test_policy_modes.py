@@ -67,11 +67,11 @@ def test_policy_off_shows_everything_and_searches_every_query(models_dir, mixed_
 def test_captions_override_the_detector(models_dir, mixed_gallery, tmp_path):
     models = SearchModels(models_dir)
     engine = SearchEngine(mixed_gallery, models, cache_dir=tmp_path / "index", progress=False)
-    flags = dict(zip([p.name for p in engine.paths], engine.restricted.tolist(), strict=True))
+    flags = dict(zip([p.name for p in engine.view.paths], engine.view.restricted.tolist(), strict=True))
     name = next(n for n, restricted in flags.items() if not restricted)  # the detector let it through
     (mixed_gallery / "captions.csv").write_text(f"image,caption\n{name},a little girl on a swing\n")
     engine.refresh(progress=False)
-    assert dict(zip([p.name for p in engine.paths], engine.restricted.tolist(), strict=True))[name]
+    assert dict(zip([p.name for p in engine.view.paths], engine.view.restricted.tolist(), strict=True))[name]
 
 
 def test_unknown_policy_is_a_one_line_error(models_dir, mixed_gallery):
@@ -127,8 +127,8 @@ def test_captions_file_keys_nested_images_and_a_bad_one_is_a_one_line_error(
     shutil.move(str(mixed_gallery / "coffee.png"), nested / "coffee.png")
     (mixed_gallery / "captions.csv").write_text("image,caption\nholiday/coffee.png,a toddler with a cup\n")
     engine = SearchEngine(mixed_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
-    row = [p.relative_to(mixed_gallery).as_posix() for p in engine.paths].index("holiday/coffee.png")
-    assert engine.restricted[row]  # matched by its path in the gallery, not the detector
+    row = [p.relative_to(mixed_gallery).as_posix() for p in engine.view.paths].index("holiday/coffee.png")
+    assert engine.view.restricted[row]  # matched by its path in the gallery, not the detector
     (mixed_gallery / "captions.csv").write_text("image,text\ncoffee.png,a cup\n")
     result = subprocess.run(
         [sys.executable, "-m", "inference", "search", "a cup", "--gallery", str(mixed_gallery),

@@ -51,10 +51,10 @@ def test_engine_answers_the_same_above_a_forced_threshold(models_dir, small_gall
     models = SearchModels(models_dir)
     exact = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, ann_threshold=7)
     approximate = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, ann_threshold=6)
-    assert not exact.view.ranker.approximate and approximate.view.ranker.approximate
+    assert not exact.view.approximate and approximate.view.approximate
     for query in ("a dog runs on grass", "people in a city street"):
         assert exact.search(query, k=4).results == approximate.search(query, k=4).results
-    source = exact.paths[0]
+    source = exact.view.paths[0]
     assert exact.similar(source, k=3).results == approximate.similar(source, k=3).results
 
 
