@@ -28,15 +28,17 @@ PROJECTED_DIM = 128
 CANDIDATES = 256  # re-ranked exactly; at least 4 * k
 TRAIN_SAMPLE = 50_000  # vectors that fit the projection and the k-means lists
 PROBE_FRACTION = 1 / 4  # share of lists scanned per query
-#: Up to this many rows the matrix-vector product runs on one BLAS thread. Waking
-#: BLAS threads while onnxruntime's threads still spin after embedding the query
-#: made exact search at 1k images take 4 ms instead of 0.1 ms (bench/results.md).
-SINGLE_THREAD_ROWS = 50_000
 
 
 @cache
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
+def single_thread_blas() -> None:
+    """Limit BLAS to one thread for the rest of this process (a search engine calls
+    it once, when built). Waking BLAS threads while onnxruntime's threads still spin
+    after embedding the query made exact search at 1k images take 4 ms instead of
+    0.1 ms (bench/results.md); exact search runs only below ANN_THRESHOLD rows,
+    where one thread is enough. Entered per search instead, the process-wide limit
+    raced between concurrent searches (one's exit restored what another had set)."""
+    ThreadpoolController().limit(limits=1, user_api="blas")
 
 
 def top_k(vectors: np.ndarray, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
@@ -45,11 +47,7 @@ def top_k(vectors: np.ndarray, query: np.ndarray, k: int, exclude: int | None = 
     vectors: [N, D]; query: [D]; exclude: a row never returned (the query image
     itself in "find similar"). Ties keep the lower row first.
     """
-    if len(vectors) <= SINGLE_THREAD_ROWS:
-        with _blas().limit(limits=1, user_api="blas"):
-            scores = vectors @ query  # [N]
-    else:
-        scores = vectors @ query
+    scores = vectors @ query  # [N]
     if exclude is not None:
         scores[exclude] = -np.inf
     k = min(k, len(scores) - (exclude is not None))
@@ -138,7 +136,6 @@ def ann_threshold() -> int:
         raise SettingError(f"{ANN_THRESHOLD_ENV}={value!r}: expected a whole number of images") from None
 
 
-def build_ranker(vectors: np.ndarray, threshold: int | None = None) -> ExactRanker | ApproximateRanker:
-    """Exact search for galleries under the threshold, approximate from it on."""
-    limit = ann_threshold() if threshold is None else threshold
-    return ApproximateRanker(vectors) if len(vectors) >= max(1, limit) else ExactRanker(vectors)
+def build_ranker(vectors: np.ndarray, threshold: int) -> ExactRanker | ApproximateRanker:
+    """Exact search for galleries under `threshold` rows (`ann_threshold()`), approximate from it on."""
+    return ApproximateRanker(vectors) if len(vectors) >= max(1, threshold) else ExactRanker(vectors)

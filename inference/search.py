@@ -21,7 +21,8 @@ from inference.language import language_name, query_language
 from inference.models import SearchModels
 from inference.policy import DISCLAIMER, POLICIES, is_restricted_text, restricted_images
 from inference.preprocess import load_image
-from inference.ranking import Ranker, build_ranker
+from inference.ranking import Ranker, build_ranker, single_thread_blas
+from inference.ranking import ann_threshold as ann_threshold_setting
 
 CAPTIONS_FILE = "captions.csv"  # optional, in a gallery: columns image, caption
 
@@ -201,7 +202,9 @@ class SearchEngine:
         self.galleries = [Path(g) for g in folders]
         self.models, self.cache_dir = models, cache_dir
         self.index_dir = cache_dir or models.dir / "index"  # this instance's index files
-        self.ann_threshold = ann_threshold  # None: ranking.ann_threshold()
+        # settings are read once, here, and passed down
+        self.ann_threshold = ann_threshold_setting() if ann_threshold is None else ann_threshold
+        single_thread_blas()
         self._refresh_lock = threading.Lock()  # one index writer at a time
         self.view = GalleryView(())
         if view is not None:
@@ -253,7 +256,7 @@ class SearchEngine:
             vectors,
             np.zeros(len(paths), bool),
             [],
-            build_ranker(vectors, ann_threshold),
+            build_ranker(vectors, ann_threshold_setting() if ann_threshold is None else ann_threshold),
         )
         return cls([], models, ann_threshold=ann_threshold, view=GalleryView((part,)))
 

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from inference.models import SearchModels
-from inference.ranking import ANN_THRESHOLD_ENV, ApproximateRanker, ExactRanker, build_ranker, top_k
+from inference.ranking import (
+    ANN_THRESHOLD_ENV,
+    ApproximateRanker,
+    ExactRanker,
+    ann_threshold,
+    build_ranker,
+    top_k,
+)
 from inference.search import SearchEngine
 
 
@@ -41,10 +48,21 @@ def test_build_ranker_switches_at_threshold(monkeypatch):
     assert isinstance(build_ranker(vectors, threshold=301), ExactRanker)
     assert isinstance(build_ranker(vectors, threshold=300), ApproximateRanker)
     monkeypatch.setenv(ANN_THRESHOLD_ENV, "100")
-    assert isinstance(build_ranker(vectors), ApproximateRanker)
+    assert isinstance(build_ranker(vectors, ann_threshold()), ApproximateRanker)
     monkeypatch.setenv(ANN_THRESHOLD_ENV, "lots")
     with pytest.raises(ValueError, match=ANN_THRESHOLD_ENV):
-        build_ranker(vectors)
+        ann_threshold()
+
+
+def test_the_threshold_setting_is_read_once_when_the_engine_is_built(
+    models_dir, small_gallery, tmp_path, monkeypatch
+):
+    monkeypatch.setenv(ANN_THRESHOLD_ENV, "3")
+    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    assert engine.ann_threshold == 3 and engine.view.approximate
+    monkeypatch.setenv(ANN_THRESHOLD_ENV, "lots")  # read at start-up only: a refresh keeps the value
+    engine.refresh(progress=False)
+    assert engine.view.approximate
 
 
 def test_engine_answers_the_same_above_a_forced_threshold(models_dir, small_gallery, tmp_path):
