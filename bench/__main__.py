@@ -30,6 +30,7 @@ from bench.load import load_test
 from bench.vectors import CACHE, real_inputs, save_inputs
 from inference.dataset import REPO_ROOT, DataError, locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, TEXT_ENCODER_INT8, ModelFilesError, SearchModels
+from train.checkpoint import CheckpointError
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 THREADS = os.cpu_count() or 1  # the same for onnxruntime and PyTorch
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         figures = run(args)
-    except (ModelFilesError, DataError, FileNotFoundError, RuntimeError) as error:
+    except (ModelFilesError, DataError, FileNotFoundError, RuntimeError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not args.quick:

@@ -55,13 +55,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.out}: up to date with {checkpoint}")
         return 0
     from export.onnx_export import ExportCheckError, export_run
+    from train.checkpoint import CheckpointError
 
     try:
         test = load_test_set(locate_data_dir(args.data))
         images = [test.image_dir / name for name in test.images[:CHECK_IMAGES]]
         captions = test.queries["query_text"].tolist()[:CHECK_IMAGES]
         manifest = export_run(checkpoint, args.out, images, captions, test if args.int8 else None)
-    except (DataError, ExportCheckError) as error:
+    except (DataError, ExportCheckError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(manifest["checks_vs_pytorch"], indent=2))

@@ -16,7 +16,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from train.encoders import SentenceEncoder, build_image_encoder
+from train.checkpoint import Checkpoint, load_checkpoint
+from train.encoders import SentenceEncoder, build_image_encoder, text_model_dir
 from train.model import DetectorHeads, ModelConfig, TwoTower, bridge_vectors
 
 
@@ -40,7 +41,7 @@ class ImageEncoder(nn.Module):
 class TextEncoder(nn.Module):
     def __init__(self, config: ModelConfig, towers: TwoTower) -> None:
         super().__init__()
-        self.sentence = SentenceEncoder(config.text_model_dir)
+        self.sentence = SentenceEncoder(text_model_dir(config.text_model))
         self.towers = towers
         self.tower_weight = config.tower_weight
         self.bridge_weight = config.bridge_weight
@@ -62,22 +63,20 @@ class ScoringHead(nn.Module):
 
 
 def load_modules(checkpoint_path: Path) -> tuple[ModelConfig, ImageEncoder, TextEncoder, ScoringHead]:
-    """Rebuild the three exportable modules (eval mode) from a checkpoint."""
-    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-    config = ModelConfig.from_dict(checkpoint["config"])
+    """Rebuild the three exportable modules (eval mode) from a checkpoint file."""
+    return build_modules(load_checkpoint(checkpoint_path))
+
+
+def build_modules(checkpoint: Checkpoint) -> tuple[ModelConfig, ImageEncoder, TextEncoder, ScoringHead]:
+    """The three exportable modules (eval mode) of a loaded checkpoint."""
+    config = checkpoint.config
     towers = TwoTower(config, members=config.members)
-    towers.load_state_dict(checkpoint["towers"])
+    towers.load_state_dict(checkpoint.towers)
     towers.eval()
     detector = DetectorHeads(config.image.feature_dim)
     with torch.no_grad():
-        detector.linear.weight.copy_(torch.as_tensor(checkpoint["detector"]["head_weight"]))
-        detector.linear.bias.copy_(torch.as_tensor(checkpoint["detector"]["head_bias"]))
-    image = ImageEncoder(config, towers, checkpoint["class_embeddings"], detector).eval()
+        detector.linear.weight.copy_(torch.as_tensor(checkpoint.detector.head_weight))
+        detector.linear.bias.copy_(torch.as_tensor(checkpoint.detector.head_bias))
+    image = ImageEncoder(config, towers, checkpoint.class_embeddings, detector).eval()
     text = TextEncoder(config, towers).eval()
     return config, image, text, ScoringHead(config).eval()
-
-
-def detector_settings(checkpoint_path: Path) -> tuple[dict, Path]:
-    """(the detector's combiner as a DetectorParams dict, folder of its face models)."""
-    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-    return checkpoint["detector"]["combiner"], Path(checkpoint["detector"]["face_models_dir"])

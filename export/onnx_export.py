@@ -14,7 +14,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from export.modules import detector_settings, load_modules
+from export.modules import build_modules
 from inference.dataset import TestSet
 from inference.faces import FACE_MODEL_FILES
 from inference.models import (
@@ -27,12 +27,12 @@ from inference.models import (
 )
 from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, load_image, preprocess
 from inference.text import MAX_TOKENS, TextTokenizer
+from train.checkpoint import TOKENIZER_FILES, load_checkpoint, tokenizer_dir
 
 OPSET = 17
 EMBEDDING_TOLERANCE = 1e-4
 PROBABILITY_TOLERANCE = 1e-3
 LOGIT_TOLERANCE = 1e-3  # detector heads: raw logits of order 1-10
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
 
 class ExportCheckError(RuntimeError):
@@ -62,11 +62,12 @@ def _compare(name: str, expected: torch.Tensor, actual: np.ndarray, tolerance: f
 
 def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: list[str]) -> dict:
     """Write the three graphs and tokenizer into `folder`; returns check figures."""
-    config, image, text, head = load_modules(checkpoint)
-    combiner, face_dir = detector_settings(checkpoint)
+    trained = load_checkpoint(checkpoint)
+    config, image, text, head = build_modules(trained)
+    combiner, face_dir = trained.detector.combiner, Path(trained.detector.face_models_dir)
     for name in FACE_MODEL_FILES:  # checked against PyTorch when built (train/face_nets.py)
         shutil.copy(face_dir / name, folder / name)
-    tokenizer_src = Path(config.text_model_dir)
+    tokenizer_src = tokenizer_dir(checkpoint)  # the run's copy: no path into the training machine
     (folder / TOKENIZER_DIR).mkdir()
     for name in TOKENIZER_FILES:
         if (tokenizer_src / name).is_file():

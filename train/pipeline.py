@@ -17,10 +17,11 @@ from sklearn.metrics import roc_auc_score
 
 from inference.dataset import TestSet
 from train.encoders import (
+    DEFAULT_TEXT_MODEL,
     ImageEncoderSpec,
     build_image_encoder,
-    default_text_model_dir,
     imagenet_class_names,
+    text_model_dir,
 )
 from train.features import DEFAULT_CACHE_DIR, image_features, text_features
 from train.model import BRIDGE_TEMPLATES, ModelConfig, bridge_vectors
@@ -37,7 +38,7 @@ class RunConfig:
     out_dir: Path
     image_encoder: str = "efficientnet_lite0"
     image_weights: str = "imagenet"
-    text_model_dir: Path = field(default_factory=default_text_model_dir)
+    text_model: str = DEFAULT_TEXT_MODEL
     seed: int = 0
     validation_share: float = 0.2
     views: tuple[str, ...] = ("center", "flip", "full")
@@ -52,6 +53,7 @@ class RunConfig:
 class Features:
     """Cached features: image rows follow `images`, text rows follow `texts`."""
 
+    views: tuple[str, ...]  # augmentation views, in the order of train_pooled's first axis
     train_pooled: np.ndarray  # [V, N_train, F]
     train_logits: np.ndarray  # [V, N_train, 1000]
     test_pooled: np.ndarray  # [N_test, F]
@@ -59,6 +61,13 @@ class Features:
     sentences: np.ndarray  # [T, D]
     text_row: dict[str, int]
     class_embeddings: np.ndarray  # [1000, D]
+
+    def view(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Train pooled features [N, F] and logits [N, 1000] of the view called `name`."""
+        if name not in self.views:
+            raise ValueError(f"view {name!r} was not computed; views: {', '.join(self.views)}")
+        row = self.views.index(name)
+        return self.train_pooled[row], self.train_logits[row]
 
 
 def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
@@ -73,10 +82,11 @@ def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
     texts = sorted(
         set(prep.captions["query_text"]) | set(prep.pairs["query_text"]) | set(test.queries["query_text"])
     )
-    embedded = text_features(texts + prompts, cfg.text_model_dir, cfg.cache_dir)
+    embedded = text_features(texts + prompts, text_model_dir(cfg.text_model), cfg.cache_dir)
     class_emb = embedded[len(texts) :].reshape(len(classes), len(BRIDGE_TEMPLATES), -1).mean(1)
     class_emb /= np.linalg.norm(class_emb, axis=1, keepdims=True)
     return Features(
+        tuple(cfg.views),
         train["pooled"],
         train["logits"],
         tested["pooled"][0],
@@ -161,14 +171,6 @@ def pair_metrics(probabilities: np.ndarray, pairs: pd.DataFrame) -> dict[str, fl
         "kendall_tau": float(kendalltau(probabilities[rated], expert[rated]).statistic),
         "pairs": int(len(pairs)),
     }
-
-
-def save_checkpoint(path: Path, payload: dict) -> None:
-    """torch.save atomically: a crash never leaves a truncated checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
 
 
 def write_json(path: Path, data: object) -> None:

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from inference.dataset import load_test_set
+from inference.dataset import TestSet, load_test_set
 from inference.evaluate import rank_test_set, ranks_from_scores, test_set_policy
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
 from train.calibration import calibrate, no_match_threshold, tune_fusion
-from train.child_images import train_child_detector
-from train.encoders import ImageEncoderSpec
+from train.checkpoint import Checkpoint, DetectorWeights, save_checkpoint
+from train.child_images import DetectorRun, train_child_detector
+from train.encoders import ImageEncoderSpec, text_model_dir
 from train.model import ModelConfig
 from train.pipeline import (
+    Features,
     RunConfig,
     Scorer,
     allowed_only,
@@ -24,11 +26,10 @@ from train.pipeline import (
     pair_metrics,
     pair_scores,
     positives_for,
-    save_checkpoint,
     val_retrieval,
     write_json,
 )
-from train.prepare import prepare, subset
+from train.prepare import Prepared, prepare, subset
 from train.targets import annotation_study
 from train.towers import train_ensemble
 
@@ -46,103 +47,180 @@ def _val_pairs(prep, feats, image_row):
     return frame, frame["image"].map(image_row).to_numpy(), frame["query_text"].map(feats.text_row).to_numpy()
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """The prepared data set and its cached features, as every step reads them."""
+
+    prep: Prepared
+    test: TestSet
+    feats: Features
+    image_row: dict[str, int]  # train image name -> feature row
+    val_rows: np.ndarray  # [M] feature rows of the validation images
+    val_text: np.ndarray  # [Q] text rows of their allowed captions
+    val_owner: np.ndarray  # [Q] each caption's image among val_rows
+
+    @property
+    def center(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pooled features [N, F] and ImageNet logits [N, 1000] of the view serving uses."""
+        return self.feats.view("center")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    scale: float
+    bias: float
+    oof: np.ndarray  # [P] out-of-fold probabilities of the validation pairs
+    val_pairs: pd.DataFrame
+    pair_rows: tuple[np.ndarray, np.ndarray]  # (image rows, text rows) of val_pairs
+    no_match: dict  # the "no good match" level and its validation figures
+
+
 def run(cfg: RunConfig) -> dict:
+    """The training job, step by step."""
+    data = load_data(cfg)
+    text_dim = data.feats.sentences.shape[1]
+    config = ModelConfig(image=cfg_spec(cfg), text_model=cfg.text_model, text_dim=text_dim)
+    config = config.updated(members=cfg.members) if cfg.members else config
+    towers, history = train_towers(cfg, config, data)
+    scorer, fusion_table = fuse(Scorer(towers, config, data.feats.class_embeddings), data)
+    calibration = calibrate_scores(scorer, data)
+    detector = fit_child_detector(cfg, data)
+    scorer.config = scorer.config.updated(child_threshold=detector.fitted.params.threshold)
+    metrics, model_test = evaluate(cfg, scorer, data, calibration, detector, history, fusion_table)
+    save_run(cfg, scorer, data, detector, metrics, model_test)
+    return metrics
+
+
+def load_data(cfg: RunConfig) -> TrainingData:
+    """Prepare the data set (targets, content policy, split) and its features."""
     prep = prepare(cfg.data_dir, cfg.validation_share, cfg.seed)
     if cfg.max_train_images:
         prep = subset(prep, cfg.max_train_images, cfg.seed)
     test = load_test_set(cfg.data_dir)
     feats = compute_features(cfg, prep, test)
     image_row = {name: i for i, name in enumerate(prep.train_set.images)}
-    center_pooled, center_logits = feats.train_pooled[0], feats.train_logits[0]
-
-    config = ModelConfig(
-        image=cfg_spec(cfg), text_model_dir=str(cfg.text_model_dir), text_dim=feats.sentences.shape[1]
-    )
-    if cfg.members:
-        config = config.updated(members=cfg.members)
     val_rows, val_text, val_owner = val_retrieval(prep, feats, image_row)
-    validation = (center_pooled[val_rows], feats.sentences[val_text], val_owner)
-    positives = positives_for(prep, feats, image_row)
+    return TrainingData(prep, test, feats, image_row, val_rows, val_text, val_owner)
+
+
+def train_towers(cfg: RunConfig, config: ModelConfig, data: TrainingData):
+    """The tower ensemble, trained on allowed positive pairs; (towers, history)."""
+    positives = positives_for(data.prep, data.feats, data.image_row)
     print(
         f"training on {len(positives.image_index)} positive pairs, "
-        f"validating on {len(val_text)} captions of {len(val_rows)} images",
+        f"validating on {len(data.val_text)} captions of {len(data.val_rows)} images",
         file=sys.stderr,
     )
-    towers, history = train_ensemble(
-        config, feats.train_pooled, feats.sentences, positives, validation, cfg.towers, cfg.seed
+    pooled, _ = data.center
+    validation = (pooled[data.val_rows], data.feats.sentences[data.val_text], data.val_owner)
+    return train_ensemble(
+        config, data.feats.train_pooled, data.feats.sentences, positives, validation, cfg.towers, cfg.seed
     )
 
-    scorer = Scorer(towers, config, feats.class_embeddings)
-    tower_val, bridge_val = scorer.parts(center_pooled[val_rows], center_logits[val_rows], validation[1])
-    tower_w, bridge_w, fusion_table = tune_fusion(tower_val, bridge_val, val_owner)
-    scorer.config = config = config.updated(tower_weight=tower_w, bridge_weight=bridge_w)
 
-    val_pairs, vp_img, vp_txt = _val_pairs(prep, feats, image_row)
-    vp_scores = pair_scores(scorer, center_pooled, center_logits, feats.sentences, vp_img, vp_txt)
-    scale, bias, oof = calibrate(vp_scores, val_pairs["target"].to_numpy(), vp_img)
-    scorer.config = config = config.updated(calib_scale=scale, calib_bias=bias)
-    val_fused = scorer.fused(center_pooled[val_rows], center_logits[val_rows], validation[1])
-    no_match_below, no_match = no_match_threshold(expit(scale * val_fused + bias), val_owner)
-    config = config.updated(no_match_below=no_match_below)
+def fuse(scorer: Scorer, data: TrainingData) -> tuple[Scorer, list]:
+    """Towers + label bridge weights, tuned on validation retrieval; (scorer, table)."""
+    pooled, logits = data.center
+    sentences = data.feats.sentences[data.val_text]
+    tower_val, bridge_val = scorer.parts(pooled[data.val_rows], logits[data.val_rows], sentences)
+    tower_w, bridge_w, table = tune_fusion(tower_val, bridge_val, data.val_owner)
+    scorer.config = scorer.config.updated(tower_weight=tower_w, bridge_weight=bridge_w)
+    return scorer, table
 
-    _, test_child = test_set_policy(test)
-    detector = train_child_detector(
-        prep,
-        test,
-        center_pooled,
-        feats.test_pooled,
+
+def calibrate_scores(scorer: Scorer, data: TrainingData) -> Calibration:
+    """Fused score -> probability on validation pairs (cross-fitted), and the level
+    under which the app says "no good match"; both written into scorer.config."""
+    pooled, logits = data.center
+    val_pairs, pair_img, pair_txt = _val_pairs(data.prep, data.feats, data.image_row)
+    scores = pair_scores(scorer, pooled, logits, data.feats.sentences, pair_img, pair_txt)
+    scale, bias, oof = calibrate(scores, val_pairs["target"].to_numpy(), pair_img)
+    scorer.config = scorer.config.updated(calib_scale=scale, calib_bias=bias)
+    val_sentences = data.feats.sentences[data.val_text]
+    val_fused = scorer.fused(pooled[data.val_rows], logits[data.val_rows], val_sentences)
+    level, no_match = no_match_threshold(expit(scale * val_fused + bias), data.val_owner)
+    scorer.config = scorer.config.updated(no_match_below=level)
+    return Calibration(scale, bias, oof, val_pairs, (pair_img, pair_txt), no_match)
+
+
+def fit_child_detector(cfg: RunConfig, data: TrainingData) -> DetectorRun:
+    """The child-image detector for galleries without captions (train/child_images.py)."""
+    _, test_child = test_set_policy(data.test)
+    pooled, _ = data.center
+    return train_child_detector(
+        data.prep,
+        data.test,
+        pooled,
+        data.feats.test_pooled,
         test_child,
         cfg_spec(cfg),
         cfg.cache_dir,
         cfg.detector_recall,
         cfg.seed,
     )
-    config = config.updated(child_threshold=detector.fitted.params.threshold)
 
+
+def evaluate(
+    cfg: RunConfig,
+    scorer: Scorer,
+    data: TrainingData,
+    calibration: Calibration,
+    detector: DetectorRun,
+    history: list,
+    fusion_table: list,
+):
+    """Every figure of the run, the model beside the baseline; (metrics, test probabilities [Q, N])."""
+    feats, test = data.feats, data.test
     query_sent = feats.sentences[test.queries["query_text"].map(feats.text_row).to_numpy()]
-    model_test = expit(scale * scorer.fused(feats.test_pooled, feats.test_logits, query_sent) + bias)
-
-    base = _baseline(prep, feats, image_row, cfg.seed)
-    base_val = baseline_pair_scores(base, center_pooled[vp_img], feats.sentences[vp_txt])
+    fused_test = scorer.fused(feats.test_pooled, feats.test_logits, query_sent)
+    model_test = expit(calibration.scale * fused_test + calibration.bias)
+    base = _baseline(data.prep, feats, data.image_row, cfg.seed)
+    pair_img, pair_txt = calibration.pair_rows
+    base_val = baseline_pair_scores(base, data.center[0][pair_img], feats.sentences[pair_txt])
     base_test = baseline_scores(base, feats.test_pooled, query_sent)
-
     metrics = {
-        "config": config.to_dict(),
+        "config": scorer.config.to_dict(),
         "run": {k: str(v) for k, v in asdict(cfg).items()},
-        "annotation_study": annotation_study(prep.train_set.pairs),
-        "policy_counts": prep.counts,
-        "positives": int(len(positives.image_index)),
+        "annotation_study": annotation_study(data.prep.train_set.pairs),
+        "policy_counts": data.prep.counts,
+        "positives": int(len(positives_for(data.prep, feats, data.image_row).image_index)),
         "fusion_table": fusion_table,
         "history": history,
-        "validation": {"model": pair_metrics(oof, val_pairs), "baseline": pair_metrics(base_val, val_pairs)},
+        "validation": {
+            "model": pair_metrics(calibration.oof, calibration.val_pairs),
+            "baseline": pair_metrics(base_val, calibration.val_pairs),
+        },
         "test": {
             "model": rank_test_set(ranks_from_scores(model_test, test), test),
             "baseline": rank_test_set(ranks_from_scores(base_test, test), test),
         },
         "detector": detector.report,
-        "no_match": no_match,
+        "no_match": calibration.no_match,
     }
-    cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(
-        cfg.out_dir / "model.pt",
-        {
-            "config": config.to_dict(),
-            "towers": towers.state_dict(),
-            "class_embeddings": feats.class_embeddings,
-            "detector": {
-                "head_weight": detector.fitted.head_weights,
-                "head_bias": detector.fitted.head_bias,
-                "combiner": detector.fitted.params.to_dict(),
-                "face_models_dir": str(detector.face_models_dir),
-            },
-            "metrics": {"test": metrics["test"], "validation": metrics["validation"]},
-        },
+    return metrics, model_test
+
+
+def save_run(cfg: RunConfig, scorer: Scorer, data: TrainingData, detector, metrics: dict, model_test) -> None:
+    """runs/NAME/: model.pt with the tokenizer beside it, metrics.json, report.md and its plots."""
+    fitted = detector.fitted
+    checkpoint = Checkpoint(
+        config=scorer.config,
+        towers=scorer.towers.state_dict(),
+        class_embeddings=data.feats.class_embeddings,
+        detector=DetectorWeights(
+            fitted.head_weights,
+            fitted.head_bias,
+            fitted.params.to_dict(),
+            str(detector.face_models_dir),
+        ),
+        metrics={"test": metrics["test"], "validation": metrics["validation"]},
     )
+    save_checkpoint(cfg.out_dir, checkpoint, text_model_dir(cfg.text_model))
     write_json(cfg.out_dir / "metrics.json", metrics)
     from train.report import write_report
 
-    write_report(cfg.out_dir, metrics, test, model_test, test_child, prep.train_set.pairs, cfg.seed)
-    return metrics
+    _, test_child = test_set_policy(data.test)
+    write_report(cfg.out_dir, metrics, data.test, model_test, test_child, data.prep.train_set.pairs, cfg.seed)
 
 
 def cfg_spec(cfg: RunConfig) -> ImageEncoderSpec:
@@ -155,5 +233,5 @@ def _baseline(prep, feats, image_row, seed):
     rows = train_pairs["image"].map(image_row).to_numpy()
     texts = train_pairs["query_text"].map(feats.text_row).to_numpy()
     return train_baseline(
-        feats.train_pooled[0][rows], feats.sentences[texts], train_pairs["target"].to_numpy(), seed
+        feats.view("center")[0][rows], feats.sentences[texts], train_pairs["target"].to_numpy(), seed
     )

@@ -1,0 +1,103 @@
+"""The training checkpoint (runs/NAME/model.pt): one typed record, written by
+training and read by export, versioned so an old file gets a clear message.
+
+Beside it, runs/NAME/tokenizer/ holds the text model's tokenizer files, so an
+export reads the tokenizer from the run rather than from wherever the text model
+happened to be installed on the training machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from train.model import ModelConfig
+
+CHECKPOINT_VERSION = 2
+CHECKPOINT_FILE = "model.pt"
+TOKENIZER_DIR = "tokenizer"
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message says why and what to run."""
+
+
+@dataclass(frozen=True)
+class DetectorWeights:
+    """The child-image detector's trained parts (inference/detector.py serves them)."""
+
+    head_weight: np.ndarray  # [2, F]: child and person heads on pooled image features
+    head_bias: np.ndarray  # [2]
+    combiner: dict  # DetectorParams.to_dict(): weights, bias, threshold, inputs
+    face_models_dir: str  # ONNX face and age nets, copied into the export
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    config: ModelConfig
+    towers: dict[str, torch.Tensor]  # TwoTower state dict
+    class_embeddings: np.ndarray  # [1000, text_dim]: the label bridge's class texts
+    detector: DetectorWeights
+    metrics: dict = field(default_factory=dict)  # test and validation figures, for reference
+    version: int = CHECKPOINT_VERSION
+
+
+def save_checkpoint(run_dir: Path, checkpoint: Checkpoint, tokenizer_source: Path) -> Path:
+    """Write run_dir/model.pt atomically (a crash never leaves a truncated file) and
+    copy the tokenizer files from `tokenizer_source` into run_dir/tokenizer/."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer = run_dir / TOKENIZER_DIR
+    tokenizer.mkdir(exist_ok=True)
+    for name in TOKENIZER_FILES:
+        if (tokenizer_source / name).is_file():
+            shutil.copy(tokenizer_source / name, tokenizer / name)
+    payload = {
+        "version": checkpoint.version,
+        "config": checkpoint.config.to_dict(),
+        "towers": checkpoint.towers,
+        "class_embeddings": checkpoint.class_embeddings,
+        "detector": vars(checkpoint.detector),
+        "metrics": checkpoint.metrics,
+    }
+    path = run_dir / CHECKPOINT_FILE
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """Read a checkpoint written by `save_checkpoint`; CheckpointError if it is of
+    another version or not a checkpoint at all."""
+    retrain = f"retrain: python -m train --out {path.parent}"
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: not found; {retrain}") from None
+    except Exception as error:  # torch raises many kinds for a damaged file
+        kind = error.__class__.__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint ({kind}); {retrain}") from None
+    version = payload.get("version") if isinstance(payload, dict) else None
+    if version != CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint version {version}, this code reads version {CHECKPOINT_VERSION}; {retrain}"
+        )
+    return Checkpoint(
+        config=ModelConfig.from_dict(payload["config"]),
+        towers=payload["towers"],
+        class_embeddings=np.asarray(payload["class_embeddings"]),
+        detector=DetectorWeights(**payload["detector"]),
+        metrics=payload.get("metrics", {}),
+        version=version,
+    )
+
+
+def tokenizer_dir(checkpoint_path: Path) -> Path:
+    """The run's copy of the tokenizer files."""
+    return checkpoint_path.parent / TOKENIZER_DIR
