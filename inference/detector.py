@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from inference.faces import FEATURE_NAMES
+from inference.faces import FEATURE_NAMES, FOUND_HIGH, FOUND_LOW, NO_FACE
 
 HEAD_NAMES = ("child_logit", "person_logit")
 INPUT_NAMES = (*HEAD_NAMES, "p_person_x_child_logit", *FEATURE_NAMES)
@@ -62,3 +62,15 @@ class DetectorParams:
         """P(child) [N] from head_logits [N, 2] and face_features [N, K]."""
         inputs = combiner_inputs(head_logits, face_features)
         return expit(inputs @ np.asarray(self.weights) + self.bias).astype(np.float32)
+
+    def upper_bound(self, head_logits: np.ndarray) -> np.ndarray:
+        """The highest P(child) [N] any faces could give, from head_logits [N, 2] alone.
+        Under the threshold, the image is allowed whatever its faces: the face and age
+        nets (most of the indexing time) need not run for it."""
+        weights = np.asarray(self.weights)
+        face_weights = weights[len(HEAD_NAMES) + 1 :]
+        with np.errstate(invalid="ignore"):  # 0 * inf: a zero weight on an unbounded feature
+            found = np.where(face_weights > 0, face_weights * FOUND_HIGH, face_weights * FOUND_LOW)
+        best_faces = max(float(np.nan_to_num(found, nan=0.0).sum()), float(face_weights @ NO_FACE))
+        heads = combiner_inputs(head_logits, np.zeros((len(head_logits), len(face_weights))))
+        return expit(heads @ weights + self.bias + best_faces).astype(np.float32)

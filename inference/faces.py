@@ -48,6 +48,10 @@ FEATURE_NAMES = (
 )
 FACE_FEATURES = len(FEATURE_NAMES)
 NO_FACE = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 0.0], dtype=np.float32)
+#: Where each feature can lie when at least one face is found (`features`): one face
+#: or more, probabilities and shares in [0, 1]; the number of faces has no upper end.
+FOUND_LOW = np.array([1.0, np.log(2.0), 0.0, 0.0, 0.0, 0.0])
+FOUND_HIGH = np.array([1.0, np.inf, 1.0, 1.0, 1.0, 1.0])
 
 
 @dataclass(frozen=True)

@@ -143,9 +143,15 @@ class SearchModels:
         return vectors, heads
 
     def child_probability(self, images: list, head_logits: np.ndarray) -> np.ndarray:
-        """P(child) [N] of PIL RGB images given their detector head logits [N, 2]."""
-        faces = np.stack(list(self._face_pool.map(self.faces.features, images)))
-        return self.detector.probability(head_logits, faces)
+        """P(child) [N] of PIL RGB images given their detector head logits [N, 2].
+        An image that no faces could lift to the threshold is not searched for faces:
+        its value is that upper bound (under the threshold: allowed, as it would be)."""
+        probability = self.detector.upper_bound(head_logits)
+        look = np.nonzero(probability >= self.detector.threshold)[0]
+        if len(look):
+            faces = np.stack(list(self._face_pool.map(self.faces.features, [images[i] for i in look])))
+            probability[look] = self.detector.probability(head_logits[look], faces)
+        return probability
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """texts -> text vectors [N, D] (fusion weights included)."""
