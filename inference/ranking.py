@@ -12,7 +12,9 @@ returns is exact and only recall can suffer (measured: bench/results.md).
 from __future__ import annotations
 
 import os
+import tempfile
 from functools import cache
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -25,6 +27,7 @@ from threadpoolctl import ThreadpoolController
 ANN_THRESHOLD = 20_000
 ANN_THRESHOLD_ENV = "GALLERY_ANN_THRESHOLD"  # override, e.g. to test the switch
 PROJECTED_DIM = 128
+ANN_FILE_VERSION = 1  # of the saved approximate index (ApproximateRanker.save)
 CANDIDATES = 256  # re-ranked exactly; at least 4 * k
 TRAIN_SAMPLE = 50_000  # vectors that fit the projection and the k-means lists
 PROBE_FRACTION = 1 / 4  # share of lists scanned per query
@@ -59,6 +62,7 @@ def top_k(vectors: np.ndarray, query: np.ndarray, k: int, exclude: int | None = 
 
 class Ranker(Protocol):
     approximate: bool  # whether top() may miss a row the exact product would rank in
+    loaded: bool  # whether its index was read from disk rather than built
 
     def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
         """Row indices of the (approximately) k best rows for query [D], best first."""
@@ -69,6 +73,7 @@ class ExactRanker:
     """Brute force: one matrix-vector product per query."""
 
     approximate = False
+    loaded = False  # nothing to build
 
     def __init__(self, vectors: np.ndarray) -> None:
         self.vectors = vectors
@@ -86,10 +91,20 @@ class ApproximateRanker:
 
     approximate = True
 
-    def __init__(self, vectors: np.ndarray, seed: int = 0) -> None:
+    def __init__(self, vectors: np.ndarray, seed: int = 0, saved: Path | None = None, key: str = "") -> None:
+        """Build over vectors [N, D]; or, with `saved` (a file `save` wrote for the same
+        `key`: the gallery index's identity), load the trained index instead."""
+        self.vectors = vectors  # [N, D], kept for the exact re-rank
+        self.loaded = saved is not None and self._load(saved, key)
+        if not self.loaded:
+            self._build(seed)
+            if saved is not None:
+                self.save(saved, key)
+
+    def _build(self, seed: int) -> None:
         import faiss  # only large galleries need it
 
-        self.vectors = vectors  # [N, D], kept for the exact re-rank
+        vectors = self.vectors
         rng = np.random.default_rng(seed)
         sample = vectors[np.sort(rng.choice(len(vectors), min(len(vectors), TRAIN_SAMPLE), replace=False))]
         self.mean = sample.mean(axis=0)
@@ -101,6 +116,43 @@ class ApproximateRanker:
         for start in range(0, len(vectors), 65_536):  # bounded temporary memory
             self.index.add(self._project(vectors[start : start + 65_536]))
         faiss.extract_index_ivf(self.index).nprobe = max(1, round(lists * PROBE_FRACTION))
+
+    def save(self, path: Path, key: str) -> None:
+        """Write the trained index, its projection and `key` to `path` atomically."""
+        import faiss
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(
+                    handle,
+                    version=ANN_FILE_VERSION,
+                    key=key,
+                    rows=len(self.vectors),
+                    mean=self.mean,
+                    projection=self.projection,
+                    index=faiss.serialize_index(self.index),
+                )
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def _load(self, path: Path, key: str) -> bool:
+        """Read `path` if it was saved for `key` and these rows; False (rebuild) otherwise."""
+        import faiss
+
+        try:
+            with np.load(path) as saved:
+                if int(saved["version"]) != ANN_FILE_VERSION or str(saved["key"]) != key:
+                    return False
+                if int(saved["rows"]) != len(self.vectors):
+                    return False
+                self.mean, self.projection = saved["mean"], saved["projection"]
+                self.index = faiss.deserialize_index(saved["index"])
+        except (OSError, ValueError, KeyError, RuntimeError):  # missing, damaged or foreign: rebuild
+            return False
+        return True
 
     def _project(self, rows: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray((rows - self.mean) @ self.projection, dtype=np.float32)
@@ -136,6 +188,11 @@ def ann_threshold() -> int:
         raise SettingError(f"{ANN_THRESHOLD_ENV}={value!r}: expected a whole number of images") from None
 
 
-def build_ranker(vectors: np.ndarray, threshold: int) -> ExactRanker | ApproximateRanker:
-    """Exact search for galleries under `threshold` rows (`ann_threshold()`), approximate from it on."""
-    return ApproximateRanker(vectors) if len(vectors) >= max(1, threshold) else ExactRanker(vectors)
+def build_ranker(
+    vectors: np.ndarray, threshold: int, saved: Path | None = None, key: str = ""
+) -> ExactRanker | ApproximateRanker:
+    """Exact search for galleries under `threshold` rows (`ann_threshold()`), approximate
+    from it on; its trained index is kept in `saved` (loaded when `key` still matches)."""
+    if len(vectors) < max(1, threshold):
+        return ExactRanker(vectors)
+    return ApproximateRanker(vectors, saved=saved, key=key)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.dataset import read_table
-from inference.index import GalleryIndex, update_index
+from inference.index import GalleryIndex, index_path, update_index
 from inference.language import language_name, query_language
 from inference.models import SearchModels
 from inference.policy import DISCLAIMER, POLICIES, is_restricted_text, restricted_images
@@ -179,6 +179,18 @@ class GalleryView:
         return merged[np.argsort(-merged_scores, kind="stable")[:k]]
 
 
+def saved_ranker(models: SearchModels, vectors: np.ndarray, threshold: int, index_file: Path) -> Ranker:
+    """The ranker over an index file's vectors; an approximate one is trained once and
+    kept beside the file (`.ann.npz`), keyed by the file's identity, so a restart over
+    an unchanged gallery loads it instead of training again."""
+    try:
+        stat = index_file.stat()
+    except OSError:  # no index file: nothing to key a saved index to
+        return build_ranker(vectors, threshold)
+    key = f"{models.model_id}|{stat.st_size}|{stat.st_mtime_ns}"
+    return build_ranker(vectors, threshold, index_file.with_suffix(".ann.npz"), key)
+
+
 class SearchEngine:
     """Text and image search over one or more gallery folders (e.g. a photo
     folder plus an uploads folder), each with its own cached index and ranker."""
@@ -240,24 +252,31 @@ class SearchEngine:
             index.vectors,
             self._restricted(index).astype(bool),
             list(index.skipped),
-            build_ranker(index.vectors, self.ann_threshold),
+            self._ranker(index.vectors, index_path(self.models, gallery, self.cache_dir)),
         )
+
+    def _ranker(self, vectors: np.ndarray, index_file: Path) -> Ranker:
+        return saved_ranker(self.models, vectors, self.ann_threshold, index_file)
 
     @classmethod
     def from_vectors(
-        cls, models: SearchModels, paths: list[Path], vectors: np.ndarray, ann_threshold: int | None = None
+        cls,
+        models: SearchModels,
+        paths: list[Path],
+        vectors: np.ndarray,
+        ann_threshold: int | None = None,
+        index_file: Path | None = None,
     ) -> SearchEngine:
         """An engine over vectors indexed elsewhere (benchmarks, synthetic galleries);
-        no image is restricted and nothing is re-scanned."""
-        part = GalleryPart(
-            None,
-            paths,
-            [None] * len(paths),
-            vectors,
-            np.zeros(len(paths), bool),
-            [],
-            build_ranker(vectors, ann_threshold_setting() if ann_threshold is None else ann_threshold),
+        no image is restricted and nothing is re-scanned. With `index_file` (where the
+        vectors were read from), an approximate index is kept beside it as usual."""
+        threshold = ann_threshold_setting() if ann_threshold is None else ann_threshold
+        ranker = (
+            saved_ranker(models, vectors, threshold, index_file)
+            if index_file is not None
+            else build_ranker(vectors, threshold)
         )
+        part = GalleryPart(None, paths, [None] * len(paths), vectors, np.zeros(len(paths), bool), [], ranker)
         return cls([], models, ann_threshold=ann_threshold, view=GalleryView((part,)))
 
     def _restricted(self, index: GalleryIndex) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Exact and approximate ranking, and the engine's switch between them."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -95,3 +96,34 @@ def test_cli_works_unchanged_on_the_approximate_index(models_dir, small_gallery)
     assert json.loads(forced.stdout) == json.loads(default.stdout)
     bad = _cli_search(small_gallery, models_dir, {**os.environ, ANN_THRESHOLD_ENV: "many"})
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and ANN_THRESHOLD_ENV in bad.stderr
+
+
+def test_a_saved_approximate_index_is_loaded_only_for_its_own_gallery(tmp_path):
+    vectors = _structured(np.random.default_rng(2), 3000)
+    saved = tmp_path / "gallery.ann.npz"
+    built = ApproximateRanker(vectors, saved=saved, key="gallery v1")
+    assert not built.loaded and saved.is_file()
+    again = ApproximateRanker(vectors, saved=saved, key="gallery v1")
+    assert again.loaded
+    for row in (0, 7, 2999):
+        query = vectors[row] * 2.0
+        assert np.array_equal(again.top(query, 10), built.top(query, 10))
+    assert not ApproximateRanker(vectors, saved=saved, key="gallery v2").loaded  # the gallery changed
+    assert not ApproximateRanker(vectors[:2000], saved=saved, key="gallery v2").loaded  # other rows
+    saved.write_bytes(b"half a file")
+    assert not ApproximateRanker(vectors, saved=saved, key="gallery v2").loaded  # damaged: rebuilt
+
+
+def test_a_restart_over_an_unchanged_gallery_loads_its_approximate_index(
+    models_dir, small_gallery, test_image_paths, tmp_path
+):
+    models = SearchModels(models_dir)
+    first = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, ann_threshold=3)
+    assert not first.view.parts[0].ranker.loaded and list((tmp_path / "index").glob("*.ann.npz"))
+    restart = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, ann_threshold=3)
+    assert restart.view.parts[0].ranker.loaded
+    query = "a dog runs on grass"
+    assert restart.search(query, k=4).results == first.search(query, k=4).results
+    shutil.copy(test_image_paths[-1], small_gallery / "new.jpg")  # the gallery changes: trained anew
+    restart.refresh(progress=False)
+    assert not restart.view.parts[0].ranker.loaded and len(restart) == 7
