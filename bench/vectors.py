@@ -35,7 +35,7 @@ def real_inputs(models: SearchModels, data: Path | None = None, limit: int | Non
     data_dir = locate_data_dir(data)
     gallery = data_dir / "train_images"
     if limit is not None:  # a quick run indexes a slice, in its own folder of links
-        gallery = _linked_slice(gallery, limit)
+        gallery = linked_slice(gallery, limit)
     index = update_index(models, gallery, CACHE / "index", progress=False)
     texts = load_test_set(data_dir).queries["query_text"].tolist()
     return RealInputs(index.vectors, [t for t in texts if not is_restricted_text(t)])
@@ -48,7 +48,7 @@ def save_inputs(inputs: RealInputs, path: Path) -> Path:
     return path
 
 
-def _linked_slice(folder: Path, limit: int) -> Path:
+def linked_slice(folder: Path, limit: int) -> Path:
     target = CACHE / f"{folder.name}-first{limit}"
     target.mkdir(parents=True, exist_ok=True)
     for image in sorted(folder.glob("*.jpg"))[:limit]:
