@@ -180,7 +180,7 @@ def embed_files(models: SearchModels, gallery: Path, names: list[str]):
     images, ok, skipped = [], [], []
     for name in names:
         try:
-            images.append(load_image(gallery / name))
+            images.append(load_image(gallery / name, at_least=models.decode_at_least))
             ok.append(name)
         except ImageError as error:
             skipped.append(f"{gallery / name}: {error}")

@@ -15,8 +15,9 @@ import onnxruntime as ort
 
 from inference.dataset import REPO_ROOT
 from inference.detector import DetectorParams
+from inference.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
 from inference.faces import FaceModels
-from inference.preprocess import preprocess
+from inference.preprocess import preprocess, resized_short_side
 from inference.text import TextTokenizer
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
@@ -132,6 +133,12 @@ class SearchModels:
     @cached_property
     def tokenizer(self) -> TextTokenizer:
         return TextTokenizer(self.dir / TOKENIZER_DIR)
+
+    @property
+    def decode_at_least(self) -> tuple[int, int]:
+        """(short side, long side) indexing needs of a picture: the encoder's resize and
+        the face detector's working size (load_image decodes large JPEGs down to it)."""
+        return resized_short_side(self.input_size), FACE_MAX_SIDE_PX
 
     def preprocess(self, image) -> np.ndarray:
         """PIL RGB image -> float32 [3, S, S]."""

@@ -321,3 +321,26 @@ def test_an_engine_over_vectors_refuses_to_refresh(models_dir):
     assert len(engine) == 5
     with pytest.raises(ValueError, match="no folder to re-scan"):
         engine.refresh()
+
+
+def test_large_jpegs_are_decoded_at_a_reduced_scale_and_embed_alike(models_dir, test_image_paths, tmp_path):
+    """Draft decoding never goes below what indexing needs, and the vector barely moves."""
+    from PIL import Image
+
+    from inference.preprocess import load_image
+
+    models = SearchModels(models_dir)
+    need = models.decode_at_least  # (short side, long side)
+    photo = Image.open(test_image_paths[0]).convert("RGB")
+    big = tmp_path / "big.jpg"
+    photo.resize((4000, 3000), Image.Resampling.BICUBIC).save(big, quality=90)
+    drafted, full = load_image(big, at_least=need), load_image(big)
+    assert full.size == (4000, 3000) and drafted.size[0] < 4000
+    assert min(drafted.size) >= need[0] and max(drafted.size) >= need[1]
+    assert load_image(test_image_paths[0], at_least=need).size == photo.size  # small: untouched
+    png = tmp_path / "big.png"
+    photo.resize((2000, 1500)).save(png)
+    assert load_image(png, at_least=need).size == (2000, 1500)  # only JPEG decoders can do this
+    vectors, _ = models.embed_images(np.stack([models.preprocess(drafted), models.preprocess(full)]))
+    cosine = vectors[0] @ vectors[1] / np.linalg.norm(vectors[0]) / np.linalg.norm(vectors[1])
+    assert cosine > 0.98
