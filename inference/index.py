@@ -14,7 +14,9 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -175,8 +177,8 @@ def _append(index: GalleryIndex, names, stamps, vectors: list[np.ndarray], child
     )
 
 
-def embed_files(models: SearchModels, gallery: Path, names: list[str]):
-    """Embed files; returns (ok names, vectors [K, D], child [K], skipped reasons)."""
+def decode_files(models: SearchModels, gallery: Path, names: list[str]):
+    """(decoded RGB images, their names, skipped reasons) of `names` in `gallery`."""
     images, ok, skipped = [], [], []
     for name in names:
         try:
@@ -184,6 +186,24 @@ def embed_files(models: SearchModels, gallery: Path, names: list[str]):
             ok.append(name)
         except ImageError as error:
             skipped.append(f"{gallery / name}: {error}")
+    return images, ok, skipped
+
+
+def _prefetched(decode, batches: list[list[str]]):
+    """Yield decode(batch) for each batch in order, the next one decoding meanwhile
+    in a thread (Pillow releases the GIL), so decoding overlaps onnxruntime. One
+    batch ahead only: a large gallery is never decoded into memory at once."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as pool:
+        upcoming = [pool.submit(decode, batch) for batch in batches[:1]]
+        for number in range(len(batches)):
+            current = upcoming.pop().result()
+            upcoming += [pool.submit(decode, batch) for batch in batches[number + 1 : number + 2]]
+            yield current
+
+
+def embed_decoded(models: SearchModels, decoded):
+    """decode_files' output -> (ok names, vectors [K, D], child [K], skipped reasons)."""
+    images, ok, skipped = decoded
     if not ok:
         dim = int(models.manifest["vector_dim"])
         return ok, np.zeros((0, dim), np.float32), np.zeros(0, np.float32), skipped
@@ -244,16 +264,19 @@ def update_index(
     bar = tqdm(
         total=len(todo), desc="index gallery", unit="img", disable=not progress or not todo, file=sys.stderr
     )
-    for start in range(0, len(todo), BATCH_SIZE):
-        batch = todo[start : start + BATCH_SIZE]
-        ok, batch_vectors, batch_child, bad = embed_files(models, gallery, batch)
+    batches = [todo[start : start + BATCH_SIZE] for start in range(0, len(todo), BATCH_SIZE)]
+    done = 0
+    decoding = _prefetched(partial(decode_files, models, gallery), batches)
+    for batch, decoded in zip(batches, decoding, strict=True):
+        ok, batch_vectors, batch_child, bad = embed_decoded(models, decoded)
         names += ok
         vectors.append(batch_vectors)
         child.append(batch_child)
         skipped += bad
+        done += len(batch)
         bar.update(len(batch))
         if on_progress:
-            on_progress(start + len(batch), len(todo))
+            on_progress(done, len(todo))
         checkpoint.after(len(batch))
     bar.close()
     index = current()
