@@ -37,6 +37,8 @@ EXAMPLE_COUNT = 10
 SEARCHES_AT_ONCE = 4
 QUEUE_SIZE = 256  # visitors waiting beyond this get "queue full" instead of a long wait
 MAX_NOTICE_LINES = 20  # skipped files listed by name; the rest are counted
+#: The status line's picture of what "find similar" searched from: small, in the text.
+CSS = "#status img { height: 48px; width: auto; display: inline; vertical-align: middle; margin: 0 4px; }"
 GalleryItems = list[tuple[str, str | None]]  # (picture file, caption; None: no caption)
 Page = tuple[GalleryItems, str, list[str]]  # items, status message, paths shown
 
@@ -118,7 +120,8 @@ class SearchApp:
         """'Find similar' for the result at position `selected` of the page `shown`."""
         if selected is None or not 0 <= selected < len(shown):
             return [], "Select a result first, then press Find similar.", shown
-        return self._similar(Path(shown[selected]), k, Path(shown[selected]).name)
+        path = Path(shown[selected])
+        return self._similar(path, k, f"{self._small_thumbnail(path)} {path.name}")
 
     def similar_to_upload(self, image_path: str | None, k: float = 10) -> Page:
         """'Find similar' for an uploaded picture (not added to the gallery). The
@@ -131,6 +134,15 @@ class SearchApp:
         finally:
             if Path(image_path).resolve().is_relative_to(Path(get_upload_folder()).resolve()):
                 Path(image_path).unlink(missing_ok=True)
+
+    def _small_thumbnail(self, path: Path) -> str:
+        """An inline picture of a gallery image for the status line (its thumbnail, or
+        the disclaimer tile if it is restricted or changed), served from the static folder."""
+        view = self.engine.view
+        row = view.row_of.get(path.resolve())
+        hidden = row is None or bool(view.restricted[row])
+        picture = self.thumbnails.file_for(path, hidden, None if row is None else view.stamps[row])
+        return f'<img src="gradio_api/file={picture}" alt="">'
 
     def _similar(self, path: Path, k: float, what: str) -> Page:
         try:
@@ -406,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         server_port=args.port,
         share=False,
         max_file_size=MAX_UPLOAD_BYTES,
+        css=CSS,
         app_kwargs={"middleware": [Middleware(CachedForGood, folder=app.thumbnails.folder)]},
     )
     return 0

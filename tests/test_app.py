@@ -60,7 +60,7 @@ def test_find_similar_from_result_and_upload(app, test_image_paths):
     _, _, shown = app.search("a dog", 3, 0.0)
     items, status, similar = app.similar_to_result(0, shown, 4)
     assert len(items) == 4 and shown[0] not in similar
-    assert f"4 images most like {Path(shown[0]).name} (cosine similarity" in status  # says from what
+    assert f"{Path(shown[0]).name} (cosine similarity" in status and "4 images most like <img" in status
     assert app.similar_to_result(None, shown, 4)[1].startswith("Select a result")
     items, _, _ = app.similar_to_upload(str(test_image_paths[-1]), 2)
     assert len(items) == 2

@@ -56,6 +56,7 @@ def test_search_and_child_query_in_browser(running_app, test_image_paths):
         expect(page.locator(PREVIEW)).to_be_visible()
         page.get_by_role("button", name="Find similar to the selected result").click()
         expect(page.locator("#status")).to_contain_text("images most like", timeout=30_000)
+        expect(page.locator("#status img")).to_be_visible()  # a small picture of what was searched from
         expect(page.locator("#results img").first).to_be_visible()
         expect(page.locator(PREVIEW)).to_have_count(0)  # the new page opens as a grid, not a preview
         expect(box).to_have_value("")  # the old words no longer describe the page
