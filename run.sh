@@ -24,6 +24,10 @@ setup() {
 train_if_needed() {
   if [ ! -f "$RUN/model.pt" ]; then
     "$PY" -m train --out "$RUN"
+  elif ! "$PY" -c 'import sys, pathlib; from train.checkpoint import load_checkpoint as load
+load(pathlib.Path(sys.argv[1]))' "$RUN/model.pt" 2>/dev/null; then
+    echo "$RUN/model.pt was written by an older version of this code: retraining" >&2
+    "$PY" -m train --out "$RUN"
   else
     echo "using trained model $RUN/model.pt (delete it to retrain)"
   fi
