@@ -166,8 +166,9 @@ class GalleryView:
             if not len(part.paths):
                 continue
             start = int(self._starts[p])
-            inside = exclude is not None and 0 <= exclude - start < len(part.paths)
-            local = exclude - start if inside and exclude is not None else None
+            local = None
+            if exclude is not None and 0 <= exclude - start < len(part.paths):
+                local = exclude - start
             rows = part.ranker.top(query, min(k, len(part.paths)), exclude=local)
             if len(self.parts) == 1:
                 return rows
@@ -245,6 +246,7 @@ class SearchEngine:
 
     def _part(self, gallery: Path, progress: bool, on_progress) -> GalleryPart:
         index = update_index(self.models, gallery, self.cache_dir, progress, on_progress)
+        index_file = index_path(self.models, gallery, self.cache_dir)
         return GalleryPart(
             gallery,
             index.paths,
@@ -252,11 +254,8 @@ class SearchEngine:
             index.vectors,
             self._restricted(index).astype(bool),
             list(index.skipped),
-            self._ranker(index.vectors, index_path(self.models, gallery, self.cache_dir)),
+            saved_ranker(self.models, index.vectors, self.ann_threshold, index_file),
         )
-
-    def _ranker(self, vectors: np.ndarray, index_file: Path) -> Ranker:
-        return saved_ranker(self.models, vectors, self.ann_threshold, index_file)
 
     @classmethod
     def from_vectors(
