@@ -31,7 +31,7 @@ from train.pipeline import (
 )
 from train.prepare import Prepared, prepare, subset
 from train.targets import annotation_study
-from train.towers import train_ensemble
+from train.towers import PositivePairs, train_ensemble
 
 
 def _val_pairs(prep, feats, image_row):
@@ -58,6 +58,8 @@ class TrainingData:
     val_rows: np.ndarray  # [M] feature rows of the validation images
     val_text: np.ndarray  # [Q] text rows of their allowed captions
     val_owner: np.ndarray  # [Q] each caption's image among val_rows
+    positives: PositivePairs  # allowed (image, caption) pairs the towers learn from
+    test_child: np.ndarray  # [N_test] child label of each test image, from its captions
 
     @property
     def center(self) -> tuple[np.ndarray, np.ndarray]:
@@ -100,12 +102,14 @@ def load_data(cfg: RunConfig) -> TrainingData:
     feats = compute_features(cfg, prep, test)
     image_row = {name: i for i, name in enumerate(prep.train_set.images)}
     val_rows, val_text, val_owner = val_retrieval(prep, feats, image_row)
-    return TrainingData(prep, test, feats, image_row, val_rows, val_text, val_owner)
+    positives = positives_for(prep, feats, image_row)
+    _, test_child = test_set_policy(test)
+    return TrainingData(prep, test, feats, image_row, val_rows, val_text, val_owner, positives, test_child)
 
 
 def train_towers(cfg: RunConfig, config: ModelConfig, data: TrainingData):
     """The tower ensemble, trained on allowed positive pairs; (towers, history)."""
-    positives = positives_for(data.prep, data.feats, data.image_row)
+    positives = data.positives
     print(
         f"training on {len(positives.image_index)} positive pairs, "
         f"validating on {len(data.val_text)} captions of {len(data.val_rows)} images",
@@ -145,14 +149,13 @@ def calibrate_scores(scorer: Scorer, data: TrainingData) -> Calibration:
 
 def fit_child_detector(cfg: RunConfig, data: TrainingData) -> DetectorRun:
     """The child-image detector for galleries without captions (train/child_images.py)."""
-    _, test_child = test_set_policy(data.test)
     pooled, _ = data.center
     return train_child_detector(
         data.prep,
         data.test,
         pooled,
         data.feats.test_pooled,
-        test_child,
+        data.test_child,
         cfg_spec(cfg),
         cfg.cache_dir,
         cfg.detector_recall,
@@ -183,7 +186,7 @@ def evaluate(
         "run": {k: str(v) for k, v in asdict(cfg).items()},
         "annotation_study": annotation_study(data.prep.train_set.pairs),
         "policy_counts": data.prep.counts,
-        "positives": int(len(positives_for(data.prep, feats, data.image_row).image_index)),
+        "positives": int(len(data.positives.image_index)),
         "fusion_table": fusion_table,
         "history": history,
         "validation": {
@@ -219,8 +222,9 @@ def save_run(cfg: RunConfig, scorer: Scorer, data: TrainingData, detector, metri
     write_json(cfg.out_dir / "metrics.json", metrics)
     from train.report import write_report
 
-    _, test_child = test_set_policy(data.test)
-    write_report(cfg.out_dir, metrics, data.test, model_test, test_child, data.prep.train_set.pairs, cfg.seed)
+    write_report(
+        cfg.out_dir, metrics, data.test, model_test, data.test_child, data.prep.train_set.pairs, cfg.seed
+    )
 
 
 def cfg_spec(cfg: RunConfig) -> ImageEncoderSpec:
