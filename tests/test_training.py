@@ -35,7 +35,10 @@ def test_checkpoint_is_typed_versioned_and_carries_its_tokenizer(trained_run, tm
     checkpoint = load_checkpoint(trained_run / "model.pt")
     config = checkpoint.config
     assert checkpoint.version == CHECKPOINT_VERSION and config.members == 1
-    assert 0 < config.child_threshold < 1 and checkpoint.detector.head_weight.shape == (2, 1280)
+    assert 0 < config.child_threshold < 1 and checkpoint.detector.head_weight.shape == (
+        2,
+        config.image.feature_dim,
+    )
     assert checkpoint.class_embeddings.shape == (1000, config.text_dim)
     assert config.text_model == "all-MiniLM-L6-v2"  # a name, not a path into the training machine
     assert (trained_run / "tokenizer" / "tokenizer.json").is_file()  # export reads it from the run

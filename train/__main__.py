@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from inference.dataset import DataError, locate_data_dir
-from train.encoders import IMAGE_ENCODERS
+from train.encoders import DEFAULT_IMAGE_ENCODER, IMAGE_ENCODERS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -16,7 +16,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--data", type=Path, default=None, help="data set folder (found or downloaded if omitted)"
     )
     parser.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder")
-    parser.add_argument("--image-encoder", choices=IMAGE_ENCODERS, default="efficientnet_lite0")
+    parser.add_argument("--image-encoder", choices=IMAGE_ENCODERS, default=DEFAULT_IMAGE_ENCODER)
     parser.add_argument(
         "--image-weights", default="imagenet", help="'imagenet', 'random' or a state-dict .pth file"
     )

@@ -15,20 +15,25 @@ from pathlib import Path
 import torch
 from torch import nn
 
-IMAGE_ENCODERS = ("efficientnet_lite0", "resnet18", "resnet50")
+#: Backbones; "a+b" runs two side by side, their pooled features concatenated.
+IMAGE_ENCODERS = ("efficientnet_lite0+open_nsfw", "efficientnet_lite0", "resnet18", "resnet50")
+#: EfficientNet-Lite0 and the open_nsfw ResNet-50 complement each other: on validation
+#: R@1 31.9 -> 36.6, MRR 0.483 -> 0.516 over Lite0 alone (README, "Search quality").
+DEFAULT_IMAGE_ENCODER = IMAGE_ENCODERS[0]
+_FEATURE_DIMS = {"efficientnet_lite0": 1280, "resnet18": 512, "resnet50": 2048, "open_nsfw": 1024}
 
 
 @dataclass(frozen=True)
 class ImageEncoderSpec:
     """Which image backbone, its input size and feature width."""
 
-    name: str = "efficientnet_lite0"
-    weights: str = "imagenet"  # "imagenet", "random" (tests) or a .pth state-dict path
+    name: str = DEFAULT_IMAGE_ENCODER
+    weights: str = "imagenet"  # of the first backbone: "imagenet", "random" (tests) or a .pth state dict
     input_size: int = 224
 
     @property
     def feature_dim(self) -> int:
-        return {"efficientnet_lite0": 1280, "resnet18": 512, "resnet50": 2048}[self.name]
+        return sum(_FEATURE_DIMS[part] for part in self.name.split("+"))
 
 
 class PooledAndLogits(nn.Module):
@@ -54,14 +59,33 @@ class _EfficientNetTrunk(nn.Module):
         return features  # [N, 1280, 7, 7]
 
 
-def build_image_encoder(spec: ImageEncoderSpec) -> PooledAndLogits:
-    """The frozen backbone named by `spec`, in eval mode."""
+class SideBySide(nn.Module):
+    """Two backbones on the same pixels: (pooled [N, F1 + F2], the first one's logits [N, 1000])."""
+
+    def __init__(self, first: PooledAndLogits, second: nn.Module) -> None:
+        super().__init__()
+        self.first = first
+        self.second = second
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        pooled, logits = self.first(images)
+        return torch.cat([pooled, self.second(images)], dim=-1), logits
+
+
+def build_image_encoder(spec: ImageEncoderSpec) -> nn.Module:
+    """The frozen backbone(s) named by `spec`, in eval mode:
+    pixels [N, 3, S, S] -> (pooled [N, spec.feature_dim], ImageNet logits [N, 1000])."""
     if spec.name not in IMAGE_ENCODERS:
         raise ValueError(f"unknown image encoder {spec.name!r}; choose from {IMAGE_ENCODERS}")
-    if spec.name == "efficientnet_lite0":
-        encoder = _efficientnet_lite0(spec.weights)
-    else:
-        encoder = _resnet(spec.name, spec.weights)
+    first, *second = spec.name.split("+")
+    single = (
+        _efficientnet_lite0(spec.weights) if first == "efficientnet_lite0" else _resnet(first, spec.weights)
+    )
+    encoder: nn.Module = single
+    if second:
+        from train.open_nsfw import OpenNsfwTrunk
+
+        encoder = SideBySide(single, OpenNsfwTrunk())
     return encoder.eval().requires_grad_(False)
 
 

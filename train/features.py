@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageOps
+from torch import nn
 from tqdm import tqdm
 
 from inference.preprocess import load_image, normalize, preprocess
 from inference.text import TextTokenizer
-from train.encoders import ImageEncoderSpec, PooledAndLogits, SentenceEncoder
+from train.encoders import ImageEncoderSpec, SentenceEncoder
 
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "cache" / "features"
 
@@ -68,7 +69,7 @@ def _load_or_compute(
 def image_features(
     paths: Sequence[Path],
     spec: ImageEncoderSpec,
-    encoder: Callable[[], PooledAndLogits],
+    encoder: Callable[[], nn.Module],
     views: Sequence[str] = ("center",),
     cache_dir: Path = DEFAULT_CACHE_DIR,
     batch_size: int = 32,

@@ -17,6 +17,7 @@ from sklearn.metrics import roc_auc_score
 
 from inference.dataset import TestSet
 from train.encoders import (
+    DEFAULT_IMAGE_ENCODER,
     DEFAULT_TEXT_MODEL,
     ImageEncoderSpec,
     build_image_encoder,
@@ -36,7 +37,7 @@ EXTRA_POSITIVE_TARGET = 0.75  # other images' captions the annotators call a ful
 class RunConfig:
     data_dir: Path
     out_dir: Path
-    image_encoder: str = "efficientnet_lite0"
+    image_encoder: str = DEFAULT_IMAGE_ENCODER
     image_weights: str = "imagenet"
     text_model: str = DEFAULT_TEXT_MODEL
     seed: int = 0
