@@ -16,21 +16,29 @@ def _z(scores: np.ndarray) -> tuple[float, float]:
     return float(scores.mean()), float(scores.std() + 1e-12)
 
 
-def tune_fusion(tower: np.ndarray, bridge: np.ndarray, owner: np.ndarray):
+def _mean_recall(scores: np.ndarray, owner: np.ndarray) -> float:
+    m = retrieval_metrics(target_ranks(scores, owner))
+    return (m["recall@1"] + m["recall@5"] + m["recall@10"]) / 3
+
+
+def tune_fusion(tower: np.ndarray, bridge: np.ndarray, owner: np.ndarray, dev=None):
     """Best bridge weight for z-scored tower + w * z-scored bridge on validation.
 
     tower, bridge: [Q, N] validation score matrices; owner: [Q] own image column.
+    dev: the same three for queries beyond Flickr (train/beyond_flickr.py), or None;
+    given, the weight maximises the mean of both sets' mean recall.
     Returns (tower_weight, bridge_weight, table) where the weights apply to the
     raw cosines (1/sigma_t and w/sigma_b; the means only shift the score and go
-    into the calibration bias), and table lists mean recall per grid value.
+    into the calibration bias), and table rows are (w, Flickr mean recall, dev
+    mean recall or None).
     """
     (_, sigma_t), (_, sigma_b) = _z(tower), _z(bridge)
     table = []
     for weight in FUSION_GRID:
-        fused = tower / sigma_t + weight * bridge / sigma_b
-        m = retrieval_metrics(target_ranks(fused, owner))
-        table.append((float(weight), (m["recall@1"] + m["recall@5"] + m["recall@10"]) / 3))
-    best = max(table, key=lambda row: row[1])[0]
+        flickr = _mean_recall(tower / sigma_t + weight * bridge / sigma_b, owner)
+        beyond = None if dev is None else _mean_recall(dev[0] / sigma_t + weight * dev[1] / sigma_b, dev[2])
+        table.append((float(weight), flickr, beyond))
+    best = max(table, key=lambda row: row[1] if row[2] is None else (row[1] + row[2]) / 2)[0]
     return 1.0 / sigma_t, best / sigma_b, table
 
 

@@ -116,14 +116,19 @@ def _crops(paths: list[Path], cache: Path) -> list[Path]:
     return out
 
 
+def wallpapers(cache: Path) -> list[Path]:
+    """One copy of each installed wallpaper photo, shrunk, in `cache` (none: not installed)."""
+    found = [p for folder in WALLPAPER_FOLDERS if folder.is_dir() for p in _one_per_wallpaper(folder)]
+    return _shrunk(found, cache / "train")
+
+
 def people_free_photos(cache: Path) -> tuple[list[Path], list[Path]]:
     """(training negatives with their crops, held-out test photos), all in `cache`."""
-    wallpapers = [p for folder in WALLPAPER_FOLDERS if folder.is_dir() for p in _one_per_wallpaper(folder)]
-    if not wallpapers:
+    negatives = wallpapers(cache)
+    if not negatives:
         print(
             "people-free photos: no wallpaper packages found (run scripts/fetch_people_free.sh); "
             "the child-image detector is trained without negatives and will withhold more ordinary photos",
             file=sys.stderr,
         )
-    negatives = _shrunk(wallpapers, cache / "train")
     return negatives + _crops(negatives, cache / "train-crops"), _shrunk(_package_samples(), cache / "test")

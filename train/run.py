@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -12,11 +13,14 @@ from scipy.special import expit
 from inference.dataset import TestSet, load_test_set
 from inference.evaluate import rank_test_set, ranks_from_scores, test_set_policy
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
+from train.beyond_flickr import dev_set
 from train.calibration import calibrate, no_match_threshold, tune_fusion
 from train.checkpoint import Checkpoint, DetectorWeights, save_checkpoint
 from train.child_images import DetectorRun, train_child_detector
-from train.encoders import ImageEncoderSpec, text_model_dir
+from train.encoders import ImageEncoderSpec, build_image_encoder, text_model_dir
+from train.features import image_features, text_features
 from train.model import ModelConfig
+from train.people_free import wallpapers
 from train.pipeline import (
     Features,
     RunConfig,
@@ -84,7 +88,7 @@ def run(cfg: RunConfig) -> dict:
     config = ModelConfig(image=cfg_spec(cfg), text_model=cfg.text_model, text_dim=text_dim)
     config = config.updated(members=cfg.members) if cfg.members else config
     towers, history = train_towers(cfg, config, data)
-    scorer, fusion_table = fuse(Scorer(towers, config, data.feats.class_embeddings), data)
+    scorer, fusion_table = fuse(cfg, Scorer(towers, config, data.feats.class_embeddings), data)
     calibration = calibrate_scores(scorer, data)
     detector = fit_child_detector(cfg, data)
     scorer.config = scorer.config.updated(child_threshold=detector.fitted.params.threshold)
@@ -122,14 +126,35 @@ def train_towers(cfg: RunConfig, config: ModelConfig, data: TrainingData):
     )
 
 
-def fuse(scorer: Scorer, data: TrainingData) -> tuple[Scorer, list]:
-    """Towers + label bridge weights, tuned on validation retrieval; (scorer, table)."""
+def fuse(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> tuple[Scorer, list]:
+    """Towers + label bridge weights, tuned on validation retrieval, Flickr's and
+    (where its photos are installed) beyond Flickr's; (scorer, table)."""
     pooled, logits = data.center
     sentences = data.feats.sentences[data.val_text]
     tower_val, bridge_val = scorer.parts(pooled[data.val_rows], logits[data.val_rows], sentences)
-    tower_w, bridge_w, table = tune_fusion(tower_val, bridge_val, data.val_owner)
+    dev = _beyond_flickr(cfg, scorer, data)
+    tower_w, bridge_w, table = tune_fusion(tower_val, bridge_val, data.val_owner, dev)
     scorer.config = scorer.config.updated(tower_weight=tower_w, bridge_weight=bridge_w)
     return scorer, table
+
+
+def _beyond_flickr(cfg: RunConfig, scorer: Scorer, data: TrainingData):
+    """(tower [Q, N], bridge [Q, N], owner [Q]) of the queries of train/beyond_flickr.py over
+    their wallpapers mixed with the Flickr validation images; None where not installed."""
+    dev = dev_set(wallpapers(cfg.cache_dir.parent / "people_free"))
+    if dev is None:
+        print(
+            "fusion tuned on Flickr validation only: no wallpaper photos (scripts/fetch_people_free.sh)",
+            file=sys.stderr,
+        )
+        return None
+    spec = cfg_spec(cfg)
+    photos = image_features(dev.photos, spec, partial(build_image_encoder, spec), ("center",), cfg.cache_dir)
+    pooled, logits = data.center
+    gallery_pooled = np.concatenate([photos["pooled"][0], pooled[data.val_rows]])
+    gallery_logits = np.concatenate([photos["logits"][0], logits[data.val_rows]])
+    sentences = text_features(dev.queries, text_model_dir(cfg.text_model), cfg.cache_dir)
+    return (*scorer.parts(gallery_pooled, gallery_logits, sentences), dev.owner)
 
 
 def calibrate_scores(scorer: Scorer, data: TrainingData) -> Calibration:
