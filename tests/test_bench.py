@@ -23,3 +23,20 @@ def test_bench_without_a_checkpoint_is_one_line(models_dir, tmp_path):
         command + ["--checkpoint", str(tmp_path / "none.pt")], capture_output=True, text=True
     )
     assert result.returncode == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+
+
+def test_foreign_photos_are_ranked_each_for_its_own_query(models_dir, data_dir):
+    """The beyond-Flickr test (bench/foreign.py) through its CLI: every installed sample
+    photo gets a rank among the test images and all sample photos, JSON only on stdout."""
+    from bench.foreign import foreign_photos
+
+    command = [sys.executable, "-m", "bench.foreign", "--json", "--models", str(models_dir)]
+    result = subprocess.run(command + ["--data", str(data_dir)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout)
+    photos = foreign_photos()
+    gallery_size = len(list((data_dir / "test_images").glob("*.jpg"))) + len(photos)
+    assert figures["photos"] == len(photos) >= 10
+    assert {row["photo"] for row in figures["ranks"]} == {path.name for path in photos}
+    assert all(1 <= row["rank"] <= gallery_size for row in figures["ranks"])
+    assert figures["first"] == sum(row["rank"] == 1 for row in figures["ranks"]) <= figures["top5"]
