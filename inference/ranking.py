@@ -20,6 +20,8 @@ from typing import Protocol
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from inference.vectors import Int8Rows, Vectors
+
 #: Galleries at least this large use the approximate index. Chosen from
 #: bench/results.md: a whole exact search (embedding the query included) takes
 #: 3.6 ms at 1k images and 8.8 ms at 10k, about 0.5 ms more per 1,000 images, so
@@ -44,7 +46,7 @@ def single_thread_blas() -> None:
     ThreadpoolController().limit(limits=1, user_api="blas")
 
 
-def top_k(vectors: np.ndarray, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
+def top_k(vectors: Vectors, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
     """Row indices of the k largest vectors @ query, best first.
 
     vectors: [N, D]; query: [D]; exclude: a row never returned (the query image
@@ -75,7 +77,7 @@ class ExactRanker:
     approximate = False
     loaded = False  # nothing to build
 
-    def __init__(self, vectors: np.ndarray) -> None:
+    def __init__(self, vectors: Vectors) -> None:
         self.vectors = vectors
 
     def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
@@ -91,7 +93,7 @@ class ApproximateRanker:
 
     approximate = True
 
-    def __init__(self, vectors: np.ndarray, seed: int = 0, saved: Path | None = None, key: str = "") -> None:
+    def __init__(self, vectors: Vectors, seed: int = 0, saved: Path | None = None, key: str = "") -> None:
         """Build over vectors [N, D]; or, with `saved` (a file `save` wrote for the same
         `key`: the gallery index's identity), load the trained index instead."""
         self.vectors = vectors  # [N, D], kept for the exact re-rank
@@ -113,8 +115,8 @@ class ApproximateRanker:
         lists = max(1, min(int(4 * np.sqrt(len(vectors))), len(sample) // 39))
         self.index = faiss.index_factory(dim, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT)
         self.index.train(self._project(sample))
-        for start in range(0, len(vectors), 65_536):  # bounded temporary memory
-            self.index.add(self._project(vectors[start : start + 65_536]))
+        for block in _float_blocks(vectors, 16_384):  # bounded temporary memory (float rows: 6.6 kB each)
+            self.index.add(self._project(block))
         faiss.extract_index_ivf(self.index).nprobe = max(1, round(lists * PROBE_FRACTION))
 
     def save(self, path: Path, key: str) -> None:
@@ -168,6 +170,15 @@ class ApproximateRanker:
         return candidates[order]
 
 
+def _float_blocks(vectors: Vectors, rows: int = 65_536):
+    """Float32 blocks [k, D] of all rows in order (codes read without mapping them all)."""
+    if isinstance(vectors, Int8Rows):
+        yield from (block for _, block in vectors.float_blocks(rows))
+        return
+    for start in range(0, len(vectors), rows):
+        yield vectors[start : start + rows]
+
+
 def _principal_axes(centred: np.ndarray, dim: int) -> np.ndarray:
     """Top `dim` principal axes of centred rows [S, D] as columns [D, min(dim, D)]."""
     covariance = (centred.T @ centred).astype(np.float64) / max(1, len(centred) - 1)
@@ -189,10 +200,12 @@ def ann_threshold() -> int:
 
 
 def build_ranker(
-    vectors: np.ndarray, threshold: int, saved: Path | None = None, key: str = ""
+    vectors: Vectors, threshold: int, saved: Path | None = None, key: str = ""
 ) -> ExactRanker | ApproximateRanker:
     """Exact search for galleries under `threshold` rows (`ann_threshold()`), approximate
     from it on; its trained index is kept in `saved` (loaded when `key` still matches)."""
     if len(vectors) < max(1, threshold):
-        return ExactRanker(vectors)
+        # as floats in memory (under 20k rows: at most 133 MB): converting codes on every
+        # query made exact search at 10k images 40% slower
+        return ExactRanker(vectors[:] if isinstance(vectors, Int8Rows) else vectors)
     return ApproximateRanker(vectors, saved=saved, key=key)

@@ -9,6 +9,7 @@ turns the top K scores into calibrated probabilities.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,10 +20,18 @@ from inference.dataset import read_table
 from inference.index import GalleryIndex, index_path, update_index
 from inference.language import language_name, query_language
 from inference.models import SearchModels
-from inference.policy import DISCLAIMER, POLICIES, is_restricted_text, restricted_images
+from inference.policy import (
+    DISCLAIMER,
+    POLICIES,
+    is_restricted_text,
+    restricted_images,
+    warm_up,
+    warm_up_in_background,
+)
 from inference.preprocess import load_image
 from inference.ranking import Ranker, build_ranker, single_thread_blas
 from inference.ranking import ann_threshold as ann_threshold_setting
+from inference.vectors import Int8Rows
 
 CAPTIONS_FILE = "captions.csv"  # optional, in a gallery: columns image, caption
 
@@ -98,9 +107,9 @@ class GalleryPart:
     refresh of one folder (an upload) rebuilds only its part."""
 
     gallery: Path | None  # None: vectors indexed elsewhere (benchmarks)
-    paths: list[Path]
+    paths: Sequence[Path]
     stamps: list[tuple[int, int] | None]  # (size, mtime_ns) of each file when indexed; None: no file
-    vectors: np.ndarray  # [n, D]
+    vectors: Int8Rows  # [n, D]
     restricted: np.ndarray  # [n] bool
     skipped: list[str]
     ranker: Ranker  # over `vectors`: exact, or approximate for large galleries
@@ -116,7 +125,10 @@ class GalleryView:
     parts: tuple[GalleryPart, ...]
 
     @cached_property
-    def paths(self) -> list[Path]:
+    def paths(self) -> Sequence[Path]:
+        """[N] across parts; one part's own (lazy) sequence when there is one part."""
+        if len(self.parts) == 1:
+            return self.parts[0].paths
         return [path for part in self.parts for path in part.paths]
 
     @cached_property
@@ -180,7 +192,7 @@ class GalleryView:
         return merged[np.argsort(-merged_scores, kind="stable")[:k]]
 
 
-def saved_ranker(models: SearchModels, vectors: np.ndarray, threshold: int, index_file: Path) -> Ranker:
+def saved_ranker(models: SearchModels, vectors: Int8Rows, threshold: int, index_file: Path) -> Ranker:
     """The ranker over an index file's vectors; an approximate one is trained once and
     kept beside the file (`.ann.npz`), keyed by the file's identity, so a restart over
     an unchanged gallery loads it instead of training again."""
@@ -218,6 +230,7 @@ class SearchEngine:
         # settings are read once, here, and passed down
         self.ann_threshold = ann_threshold_setting() if ann_threshold is None else ann_threshold
         single_thread_blas()
+        warm_up_in_background()  # the policy's dictionaries load while the gallery does
         self._refresh_lock = threading.Lock()  # one index writer at a time
         self.view = GalleryView(())
         if view is not None:
@@ -261,8 +274,8 @@ class SearchEngine:
     def from_vectors(
         cls,
         models: SearchModels,
-        paths: list[Path],
-        vectors: np.ndarray,
+        paths: Sequence[Path],
+        vectors: np.ndarray | Int8Rows,
         ann_threshold: int | None = None,
         index_file: Path | None = None,
     ) -> SearchEngine:
@@ -270,6 +283,8 @@ class SearchEngine:
         no image is restricted and nothing is re-scanned. With `index_file` (where the
         vectors were read from), an approximate index is kept beside it as usual."""
         threshold = ann_threshold_setting() if ann_threshold is None else ann_threshold
+        if not isinstance(vectors, Int8Rows):
+            vectors = Int8Rows.quantize(vectors)  # stored as a gallery index stores them
         ranker = (
             saved_ranker(models, vectors, threshold, index_file)
             if index_file is not None
@@ -299,6 +314,9 @@ class SearchEngine:
         """Top K images for a text query, each with its match probability."""
         view = self.view
         text = normalize_query(query)
+        # wait for the start's background load rather than race it: loading a query's few
+        # dictionaries beside it (pure Python, one GIL) made a first answer take 5 s, not 2.7
+        warm_up()
         # the policy reads the query as typed too: normalising turns invisible characters
         # into spaces, which would split a word ("ki\u200bds" -> "ki ds")
         if self.policy == "strict" and (is_restricted_text(query) or is_restricted_text(text)):
