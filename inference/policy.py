@@ -24,6 +24,7 @@ a Latin e. Transliteration ("deti", "rebenok") is not read.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
@@ -188,13 +189,29 @@ def _reads_as(token: str, position: int, text: str, language: str) -> bool:
     return identified == language and probability >= 0.5
 
 
+_warming = threading.Lock()
+_warm = threading.Event()
+
+
 def warm_up() -> None:
     """Load every language's morphology and the language identifier now (about 3 s
-    on 2 cores) instead of during a visitor's first query."""
-    from inference.language import identify
+    on 2 cores) instead of during a visitor's first query. Once per process; a
+    caller arriving while another thread loads waits for it instead of loading again."""
+    if _warm.is_set():
+        return
+    with _warming:
+        if _warm.is_set():
+            return
+        from inference.language import identify
 
-    restricted_languages("warm up Aufwärmen разминка")
-    identify("warm up")
+        restricted_languages("warm up Aufwärmen разминка")
+        identify("warm up")
+        _warm.set()
+
+
+def warm_up_in_background() -> None:
+    """Start `warm_up` in a thread: a server loads its gallery index meanwhile."""
+    threading.Thread(target=warm_up, name="policy-warm-up", daemon=True).start()
 
 
 def is_restricted_text(text: str) -> bool:
