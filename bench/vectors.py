@@ -38,7 +38,7 @@ def real_inputs(models: SearchModels, data: Path | None = None, limit: int | Non
         gallery = linked_slice(gallery, limit)
     index = update_index(models, gallery, CACHE / "index", progress=False)
     texts = load_test_set(data_dir).queries["query_text"].tolist()
-    return RealInputs(index.vectors, [t for t in texts if not is_restricted_text(t)])
+    return RealInputs(index.vectors[:], [t for t in texts if not is_restricted_text(t)])
 
 
 def save_inputs(inputs: RealInputs, path: Path) -> Path:
@@ -58,8 +58,8 @@ def linked_slice(folder: Path, limit: int) -> Path:
     return target
 
 
-def synthetic_gallery(real: np.ndarray, size: int, seed: int = 0, chunk: int = 65_536) -> np.ndarray:
-    """[size, D] float32 vectors with the real ones' mean, main axes and norm."""
+def synthetic_blocks(real: np.ndarray, size: int, seed: int = 0, chunk: int = 65_536):
+    """Yield [<= chunk, D] float32 blocks of `size` vectors with the real ones' mean, main axes and norm."""
     rng = np.random.default_rng(seed)
     mean = real.mean(axis=0)
     _, singular, axes = np.linalg.svd(real - mean, full_matrices=False)
@@ -67,11 +67,14 @@ def synthetic_gallery(real: np.ndarray, size: int, seed: int = 0, chunk: int = 6
     scales = (singular[:rank] / np.sqrt(len(real) - 1))[:, None] * axes[:rank]  # [r, D]
     residual = max(0.0, float((singular[rank:] ** 2).sum()) / (len(real) - 1) / real.shape[1])
     norm = float(np.linalg.norm(real, axis=1).mean())
-    out = np.empty((size, real.shape[1]), np.float32)
     for start in range(0, size, chunk):
         rows = min(chunk, size - start)
         block = rng.standard_normal((rows, rank), dtype=np.float32) @ scales.astype(np.float32)
         block += rng.standard_normal((rows, real.shape[1]), dtype=np.float32) * np.float32(np.sqrt(residual))
         block += mean
-        out[start : start + rows] = block * (norm / np.linalg.norm(block, axis=1, keepdims=True))
-    return out
+        yield block * (norm / np.linalg.norm(block, axis=1, keepdims=True))
+
+
+def synthetic_gallery(real: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """[size, D] float32 vectors drawn like the real ones (synthetic_blocks, joined)."""
+    return np.concatenate(list(synthetic_blocks(real, size, seed)))
