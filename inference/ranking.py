@@ -173,7 +173,7 @@ class ApproximateRanker:
 def _float_blocks(vectors: Vectors, rows: int = 65_536):
     """Float32 blocks [k, D] of all rows in order (codes read without mapping them all)."""
     if isinstance(vectors, Int8Rows):
-        yield from (block for _, block in vectors.float_blocks(rows))
+        yield from vectors.float_blocks(rows)
         return
     for start in range(0, len(vectors), rows):
         yield vectors[start : start + rows]

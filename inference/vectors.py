@@ -68,7 +68,10 @@ class Int8Rows:
         """Codes of rows. From a file, each row is read with pread: touching rows through
         the map would also map their neighbours (the kernel's fault-around), and a
         long-running server would end up holding the whole file in its memory."""
-        if self._file is None or isinstance(rows, slice | int | np.integer):
+        if isinstance(rows, slice) and rows.step in (None, 1):
+            start, stop, _ = rows.indices(len(self))
+            return self._codes_block(start, stop)
+        if self._file is None or isinstance(rows, int | np.integer):
             return np.asarray(self.codes[rows])
         rows = np.asarray(rows, dtype=np.int64)
         (filename, offset), dim = self._file, self.codes.shape[1]
@@ -96,10 +99,9 @@ class Int8Rows:
         return self.codes[start:stop]
 
     def float_blocks(self, rows: int = CHUNK_ROWS):
-        """Yield (first row, float32 vectors [k, D]) over all rows, `rows` at a time."""
+        """Yield float32 vectors [k, D] of all rows in order, `rows` at a time."""
         for start in range(0, len(self), rows):
-            block = self._codes_block(start, start + rows).astype(np.float32)
-            yield start, block * (self.scales[start : start + rows] / LEVELS)[:, None]
+            yield self[start : start + rows]
 
     def __matmul__(self, query: np.ndarray) -> np.ndarray:
         """Scores [N] = vectors @ query [D], chunk by chunk."""
@@ -115,20 +117,8 @@ class Int8Rows:
         not through the map: checked at load, a million rows would otherwise all
         become resident in this process."""
         digest = hashlib.sha256(self.scales.tobytes())
-        if self._file is not None:
-            filename, offset = self._file
-            with open(filename, "rb") as handle:
-                handle.seek(offset)
-                left = self.codes.nbytes
-                while left > 0:
-                    block = handle.read(min(left, 1 << 24))
-                    if not block:
-                        raise ValueError(f"{filename}: truncated")
-                    digest.update(block)
-                    left -= len(block)
-            return digest.hexdigest()
-        for start in range(0, len(self), CHUNK_ROWS):
-            digest.update(np.ascontiguousarray(self.codes[start : start + CHUNK_ROWS]).data)
+        for start in range(0, len(self), CHUNK_ROWS):  # a truncated file fails the reshape: ValueError
+            digest.update(np.ascontiguousarray(self._codes_block(start, start + CHUNK_ROWS)).data)
         return digest.hexdigest()
 
 
