@@ -21,12 +21,6 @@ from torch import nn
 
 from train.encoders import ImageEncoderSpec
 
-BRIDGE_TEMPLATES = (
-    "a photo of a {}.",
-    "a picture of a {}.",
-    "a {} in the scene.",
-)
-
 
 @dataclass(frozen=True)
 class ModelConfig:

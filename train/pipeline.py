@@ -21,11 +21,11 @@ from train.encoders import (
     DEFAULT_TEXT_MODEL,
     ImageEncoderSpec,
     build_image_encoder,
-    imagenet_class_names,
     text_model_dir,
 )
 from train.features import DEFAULT_CACHE_DIR, image_features, text_features
-from train.model import BRIDGE_TEMPLATES, ModelConfig, bridge_vectors
+from train.class_texts import class_texts
+from train.model import ModelConfig, bridge_vectors
 from train.prepare import Prepared
 from train.targets import MATCH_THRESHOLD, expert_target
 from train.towers import PositivePairs, TowerTrainingConfig
@@ -78,13 +78,15 @@ def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
     train = image_features(train_paths, spec, encoder, cfg.views, cfg.cache_dir)
     test_paths = [test.image_dir / name for name in test.images]
     tested = image_features(test_paths, spec, encoder, ("center",), cfg.cache_dir)
-    classes = imagenet_class_names()
-    prompts = [t.format(c) for c in classes for t in BRIDGE_TEMPLATES]
+    per_class = class_texts()
+    prompts = [text for own in per_class for text in own]
     texts = sorted(
         set(prep.captions["query_text"]) | set(prep.pairs["query_text"]) | set(test.queries["query_text"])
     )
     embedded = text_features(texts + prompts, text_model_dir(cfg.text_model), cfg.cache_dir)
-    class_emb = embedded[len(texts) :].reshape(len(classes), len(BRIDGE_TEMPLATES), -1).mean(1)
+    owner = np.repeat(np.arange(len(per_class)), [len(own) for own in per_class])
+    class_emb = np.zeros((len(per_class), embedded.shape[1]), np.float64)
+    np.add.at(class_emb, owner, embedded[len(texts) :])
     class_emb /= np.linalg.norm(class_emb, axis=1, keepdims=True)
     return Features(
         tuple(cfg.views),
