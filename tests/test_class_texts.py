@@ -16,7 +16,7 @@ def test_every_class_has_its_name_synonyms_and_gloss():
     texts = module.class_texts()
     names = imagenet_class_names()
     assert len(texts) == len(names) == 1000
-    assert all(any(name in text for text in own) for name, own in zip(names, texts))
+    assert all(any(name in text for text in own) for name, own in zip(names, texts, strict=True))
     assert "a photo of a tabby cat." in texts[TABBY]
     assert texts[TABBY][-1] == "a photo of a tabby, a cat with a grey or tawny coat mottled with black."
 

@@ -44,7 +44,7 @@ def class_texts() -> list[list[str]]:
     if info is None:
         print("label bridge: class names only (timm not installed)", file=sys.stderr)
         return [[t.format(name) for t in TEMPLATES] for name in names]
-    return [_wordnet_texts(*row) for row in zip(names, *info)]
+    return [_wordnet_texts(*row) for row in zip(names, *info, strict=True)]
 
 
 def _wordnet_texts(name: str, synonyms: list[str], gloss: str) -> list[str]:

@@ -16,6 +16,7 @@ from scipy.stats import kendalltau
 from sklearn.metrics import roc_auc_score
 
 from inference.dataset import TestSet
+from train.class_texts import class_texts
 from train.encoders import (
     DEFAULT_IMAGE_ENCODER,
     DEFAULT_TEXT_MODEL,
@@ -24,7 +25,6 @@ from train.encoders import (
     text_model_dir,
 )
 from train.features import DEFAULT_CACHE_DIR, image_features, text_features
-from train.class_texts import class_texts
 from train.model import ModelConfig, bridge_vectors
 from train.prepare import Prepared
 from train.targets import MATCH_THRESHOLD, expert_target
