@@ -25,6 +25,7 @@ from typing import overload
 import numpy as np
 from tqdm import tqdm
 
+from inference.atomic import atomic_write, remove_stale_temp_files
 from inference.models import SearchModels
 from inference.preprocess import IMAGE_SUFFIXES, ImageError, load_image
 from inference.vectors import Int8Rows, npz_member_map
@@ -132,49 +133,23 @@ def load_index(path: Path, gallery: Path, model_id: str) -> GalleryIndex | None:
     return GalleryIndex(gallery, names, stamps, vectors, child)  # type: ignore[arg-type]
 
 
-def remove_stale_temp_files(path: Path) -> None:
-    """Delete temp files of saves to `path` whose process died mid-write (killed)."""
-    for tmp in path.parent.glob(path.name + ".tmp-*.npz"):
-        pid = tmp.name[len(path.name) + len(".tmp-") : -len(".npz")]
-        if pid.isdigit() and not _process_alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: existence check only
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
 def save_index(index: GalleryIndex, path: Path, model_id: str) -> None:
     """Write atomically: readers see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "schema": SCHEMA_VERSION,
         "model_id": model_id,
         "vectors_sha256": index.vectors.sha256(),
     }
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}.npz")
-    try:
-        with open(tmp, "wb") as handle:
-            np.savez(
-                handle,
-                meta=np.array(json.dumps(meta)),
-                names=np.array(index.names, dtype=str),
-                stamps=np.array(index.stamps, dtype=np.int64).reshape(-1, 2),
-                codes=index.vectors.codes,
-                scales=index.vectors.scales,
-                child_probability=index.child_probability,
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as handle:
+        np.savez(
+            handle,
+            meta=np.array(json.dumps(meta)),
+            names=np.array(index.names, dtype=str),
+            stamps=np.array(index.stamps, dtype=np.int64).reshape(-1, 2),
+            codes=index.vectors.codes,
+            scales=index.vectors.scales,
+            child_probability=index.child_probability,
+        )
 
 
 def _empty(gallery: Path, dim: int) -> GalleryIndex:

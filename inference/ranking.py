@@ -12,7 +12,6 @@ returns is exact and only recall can suffer (measured: bench/results.md).
 from __future__ import annotations
 
 import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +19,7 @@ from typing import Protocol
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from inference.atomic import atomic_write
 from inference.vectors import Int8Rows, Vectors
 
 #: Galleries at least this large use the approximate index. Chosen from
@@ -123,22 +123,16 @@ class ApproximateRanker:
         """Write the trained index, its projection and `key` to `path` atomically."""
         import faiss
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(
-                    handle,
-                    version=ANN_FILE_VERSION,
-                    key=key,
-                    rows=len(self.vectors),
-                    mean=self.mean,
-                    projection=self.projection,
-                    index=faiss.serialize_index(self.index),
-                )
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        with atomic_write(path) as handle:
+            np.savez(
+                handle,
+                version=ANN_FILE_VERSION,
+                key=key,
+                rows=len(self.vectors),
+                mean=self.mean,
+                projection=self.projection,
+                index=faiss.serialize_index(self.index),
+            )
 
     def _load(self, path: Path, key: str) -> bool:
         """Read `path` if it was saved for `key` and these rows; False (rebuild) otherwise."""

@@ -9,8 +9,6 @@ under concurrent searches a visitor could download a half-written picture.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import textwrap
 from collections.abc import Sequence
 from functools import lru_cache
@@ -18,6 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from inference.atomic import atomic_write
 from inference.policy import DISCLAIMER
 from inference.preprocess import load_image
 
@@ -48,14 +47,8 @@ def thumbnail(path: Path) -> Image.Image:
 def _save_once(image: Image.Image, target: Path) -> Path:
     """Write `image` to `target` unless it exists (temp file + rename: never half a file)."""
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                image.save(handle, format="PNG" if target.suffix == ".png" else "JPEG", quality=90)
-            os.replace(tmp, target)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        with atomic_write(target, durable=False) as handle:  # a cache: no fsync on the query path
+            image.save(handle, format="PNG" if target.suffix == ".png" else "JPEG", quality=90)
     return target
 
 

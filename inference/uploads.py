@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inference.atomic import atomic_write
 from inference.preprocess import IMAGE_SUFFIXES, ImageError, load_image
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -81,9 +82,8 @@ def add_files(files: list[Path], folder: Path) -> AddReport:
             report.notes.append(reason)
             continue
         target = _unique(folder, safe_name(source.name))
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)  # the indexer never sees half a file
+        with open(source, "rb") as original, atomic_write(target) as copy:
+            shutil.copyfileobj(original, copy)  # the indexer never sees half a file
         present[digest] = target.name
         report.added.append(target.name)
     return report
