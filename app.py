@@ -21,6 +21,7 @@ from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
 from inference.dataset import DataError, locate_data_dir
+from inference.milvus_store import parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED, is_restricted_text, warm_up
 from inference.preprocess import ImageError
@@ -360,6 +361,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="strict",
         help="content policy: strict (default; required by law in some markets) or off (a private gallery)",
     )
+    parser.add_argument(
+        "--store",
+        default=None,
+        help="where vectors are ranked: local index files (default), milvus:FILE.db (milvus-lite) "
+        "or milvus:http://HOST:19530 (a Milvus server or cluster)",
+    )
     return parser.parse_args(argv)
 
 
@@ -393,9 +400,11 @@ def create_app(
     uploads: Path,
     policy: str = "strict",
     permission: tuple[bool, str | None] = (True, None),
+    store: str | None = None,
 ) -> tuple[SearchApp, list[str]]:
+    """The app over `gallery` and `uploads`; `store` a --store value ('local' or 'milvus:URI')."""
     gallery = gallery or default_gallery()
-    engine = SearchEngine([gallery, uploads], SearchModels(models), policy=policy)
+    engine = SearchEngine([gallery, uploads], SearchModels(models), policy=policy, store=parse_store(store))
     warm_up()
     return SearchApp(engine, uploads, *permission), example_queries(engine)
 
@@ -404,7 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         permission = upload_permission(args.host, args.allow_uploads, os.environ.get(ADMIN_TOKEN_ENV))
-        app, examples = create_app(args.gallery, args.models, args.uploads, args.policy, permission)
+        app, examples = create_app(
+            args.gallery, args.models, args.uploads, args.policy, permission, args.store
+        )
     except (ModelFilesError, DataError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -33,6 +33,7 @@ from inference.models import DEFAULT_MODELS_DIR, TEXT_ENCODER_INT8, ModelFilesEr
 from train.checkpoint import CheckpointError
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
+STORES_SIZE = 100_000  # local store against milvus-lite (bench/milvus.py)
 THREADS = os.cpu_count() or 1  # the same for onnxruntime and PyTorch
 LOAD_CLIENTS, LOAD_SECONDS = 20, 60
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -58,6 +59,15 @@ def gallery_worker(size: int, inputs_file: Path, models: Path, quick: bool, repe
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"bench.gallery {size} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def stores_worker(size: int, inputs_file: Path, models: Path) -> dict:
+    """Run bench.milvus (local store against milvus-lite) in a fresh process; its JSON result."""
+    command = [sys.executable, "-m", "bench.milvus", str(size), "--vectors", str(inputs_file)]
+    done = subprocess.run([*command, "--models", str(models)], capture_output=True, text=True, cwd=REPO_ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.milvus {size} failed: {done.stderr.strip().splitlines()[-1:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -92,6 +102,7 @@ def run(args: argparse.Namespace) -> dict:
     build_repeats = 1 if quick else 2
     figures["index_build_s_per_1000"] = index_build_seconds_per_1000(models, gallery, repeats=build_repeats)
     if not quick:
+        figures["stores"] = stores_worker(STORES_SIZE, inputs_file, args.models)
         figures["quality"] = quality(data_dir, args.models, text_engines)
         figures["load"] = load_test(LOAD_CLIENTS, LOAD_SECONDS, data_dir / "test_images", args.models)
     return figures

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from inference.dataset import DataError
+from inference.milvus_store import StoreError, parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
 from inference.policy import POLICIES
 from inference.preprocess import ImageError
@@ -37,6 +38,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="strict",
         help="content policy: strict (default) or off (private)",
     )
+    search.add_argument(
+        "--store",
+        default=None,
+        help="where vectors are ranked: local index files (default), milvus:FILE.db (milvus-lite) "
+        "or milvus:http://HOST:19530 (a Milvus server or cluster)",
+    )
     evaluate = commands.add_parser("evaluate", help="Recall@K of the ONNX engine on the test set")
     evaluate.add_argument("--data", type=Path, default=None)
     evaluate.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
@@ -44,6 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     evaluate.add_argument("--int8", action="store_true", help="use the int8 text encoder (export --int8)")
     evaluate.add_argument(
         "--approximate", action="store_true", help="rank with the approximate (faiss) ranker at any size"
+    )
+    evaluate.add_argument(
+        "--store",
+        default=None,
+        help="where vectors are ranked: local index files (default), milvus:FILE.db (milvus-lite) "
+        "or milvus:http://HOST:19530 (a Milvus server or cluster)",
     )
     args = parser.parse_args(argv)
     if getattr(args, "top_k", 1) < 1:
@@ -56,8 +69,9 @@ def run_search(args: argparse.Namespace) -> dict:
     from inference.search import SearchEngine, normalize_query
 
     normalize_query(args.query)  # fail fast, before loading models
+    store = parse_store(args.store)
     models = SearchModels(args.models, int8=args.int8)
-    engine = SearchEngine(args.gallery, models, progress=not args.json, policy=args.policy)
+    engine = SearchEngine(args.gallery, models, progress=not args.json, policy=args.policy, store=store)
     response = engine.search(args.query, k=args.top_k).to_json()
     if not args.json:
         if response["message"]:
@@ -75,7 +89,8 @@ def run_search(args: argparse.Namespace) -> dict:
 def run_evaluate(args: argparse.Namespace) -> dict:
     from inference.evaluate import evaluate_test_set
 
-    metrics = evaluate_test_set(args.data, args.models, int8=args.int8, approximate=args.approximate)
+    store = parse_store(args.store)
+    metrics = evaluate_test_set(args.data, args.models, args.int8, args.approximate, store)
     if not args.json:
         for key, value in metrics.items():
             print(f"{key:24s} {value}")
@@ -86,7 +101,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         result = run_search(args) if args.command == "search" else run_evaluate(args)
-    except (QueryError, ModelFilesError, DataError, FileNotFoundError, ImageError, SettingError) as error:
+    except (
+        QueryError,
+        ModelFilesError,
+        DataError,
+        FileNotFoundError,
+        ImageError,
+        SettingError,
+        StoreError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.json:

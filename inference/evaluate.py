@@ -64,14 +64,19 @@ def _engine_ranks(engine: SearchEngine, test: TestSet, text_vectors: np.ndarray)
 
 
 def evaluate_test_set(
-    data: Path | None, models_dir: Path, int8: bool = False, approximate: bool = False
+    data: Path | None,
+    models_dir: Path,
+    int8: bool = False,
+    approximate: bool = False,
+    store: str | None = None,
 ) -> dict:
     """Rank every test query among all test images through the engine (its
     approximate ranker when `approximate`); all queries count, and the
     policy-allowed subset is reported under *_allowed keys."""
     test = load_test_set(locate_data_dir(data))
     models = SearchModels(models_dir, int8=int8)
-    engine = SearchEngine(test.image_dir, models, progress=False, ann_threshold=0 if approximate else None)
+    threshold = 0 if approximate else None
+    engine = SearchEngine(test.image_dir, models, progress=False, ann_threshold=threshold, store=store)
     texts = test.queries["query_text"].tolist()
     text_vectors = np.concatenate(
         [models.embed_texts(texts[i : i + QUERY_BATCH]) for i in range(0, len(texts), QUERY_BATCH)]
@@ -83,6 +88,7 @@ def evaluate_test_set(
     result["mrr"] = round(metrics["mrr"], 4)
     result["images"] = len(test.images)
     result["ranker"] = "approximate" if engine.view.approximate else "exact"
+    result["store"] = store or "local"
     for key in ("recall@1", "recall@5", "recall@10", "queries"):
         result[f"{key}_allowed"] = round(allowed[key], 2)
     return result

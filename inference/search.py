@@ -19,6 +19,7 @@ import numpy as np
 from inference.dataset import read_table
 from inference.index import GalleryIndex, index_path, update_index
 from inference.language import language_name, query_language
+from inference.milvus_store import MilvusRanker, collection_name
 from inference.models import SearchModels
 from inference.policy import (
     DISCLAIMER,
@@ -217,12 +218,15 @@ class SearchEngine:
         ann_threshold: int | None = None,
         policy: str = "strict",
         view: GalleryView | None = None,
+        store: str | None = None,
     ) -> None:
         """Index `galleries` now, or serve `view` (vectors indexed elsewhere; such an
-        engine has no folder to re-scan and refuses to refresh)."""
+        engine has no folder to re-scan and refuses to refresh). `store`: None ranks
+        over the local index files; a Milvus URI (inference/milvus_store.py) mirrors
+        each folder's rows into Milvus and ranks there."""
         if policy not in POLICIES:
             raise ValueError(f"unknown content policy {policy!r}; choose from {', '.join(POLICIES)}")
-        self.policy = policy
+        self.policy, self.store = policy, store
         folders = galleries if isinstance(galleries, list) else [galleries]
         self.galleries = [Path(g) for g in folders]
         self.models, self.cache_dir = models, cache_dir
@@ -256,18 +260,22 @@ class SearchEngine:
                 rescan = only is None or gallery in only or gallery not in kept
                 parts.append(self._part(gallery, progress, on_progress) if rescan else kept[gallery])
             self.view = GalleryView(tuple(parts))
+            for part in parts:  # no search starts on the old view from here on
+                retire = getattr(part.ranker, "retire", None)
+                if retire is not None:
+                    retire()
 
     def _part(self, gallery: Path, progress: bool, on_progress) -> GalleryPart:
         index = update_index(self.models, gallery, self.cache_dir, progress, on_progress)
         index_file = index_path(self.models, gallery, self.cache_dir)
+        restricted = self._restricted(index).astype(bool)
+        if self.store is None:
+            ranker: Ranker = saved_ranker(self.models, index.vectors, self.ann_threshold, index_file)
+        else:
+            name = collection_name(gallery, f"{self.models.model_id}|{self.policy}")
+            ranker = MilvusRanker(self.store, name, index.paths, index.vectors, restricted, index.stamps)
         return GalleryPart(
-            gallery,
-            index.paths,
-            list(index.stamps),
-            index.vectors,
-            self._restricted(index).astype(bool),
-            list(index.skipped),
-            saved_ranker(self.models, index.vectors, self.ann_threshold, index_file),
+            gallery, index.paths, list(index.stamps), index.vectors, restricted, list(index.skipped), ranker
         )
 
     @classmethod
@@ -278,18 +286,26 @@ class SearchEngine:
         vectors: np.ndarray | Int8Rows,
         ann_threshold: int | None = None,
         index_file: Path | None = None,
+        store: str | None = None,
     ) -> SearchEngine:
         """An engine over vectors indexed elsewhere (benchmarks, synthetic galleries);
         no image is restricted and nothing is re-scanned. With `index_file` (where the
-        vectors were read from), an approximate index is kept beside it as usual."""
+        vectors were read from), an approximate index is kept beside it as usual;
+        with `store` (a Milvus URI), the rows are mirrored into Milvus and ranked there."""
         threshold = ann_threshold_setting() if ann_threshold is None else ann_threshold
         if not isinstance(vectors, Int8Rows):
             vectors = Int8Rows.quantize(vectors)  # stored as a gallery index stores them
-        ranker = (
-            saved_ranker(models, vectors, threshold, index_file)
-            if index_file is not None
-            else build_ranker(vectors, threshold)
-        )
+        ranker: Ranker
+        if store is not None:
+            allowed, stamps = np.zeros(len(paths), bool), [None] * len(paths)
+            ranker = MilvusRanker(
+                store, collection_name(None, models.model_id), paths, vectors, allowed, stamps
+            )
+            ranker.retire()
+        elif index_file is not None:
+            ranker = saved_ranker(models, vectors, threshold, index_file)
+        else:
+            ranker = build_ranker(vectors, threshold)
         part = GalleryPart(None, paths, [None] * len(paths), vectors, np.zeros(len(paths), bool), [], ranker)
         return cls([], models, ann_threshold=ann_threshold, view=GalleryView((part,)))
 

@@ -70,7 +70,7 @@ class Int8Rows:
         long-running server would end up holding the whole file in its memory."""
         if isinstance(rows, slice) and rows.step in (None, 1):
             start, stop, _ = rows.indices(len(self))
-            return self._codes_block(start, stop)
+            return self.codes_block(start, stop)
         if self._file is None or isinstance(rows, int | np.integer):
             return np.asarray(self.codes[rows])
         rows = np.asarray(rows, dtype=np.int64)
@@ -88,7 +88,7 @@ class Int8Rows:
         scales = np.asarray(self.scales[rows], dtype=np.float32) / LEVELS
         return codes * (scales[..., None] if codes.ndim == 2 else scales)
 
-    def _codes_block(self, start: int, stop: int) -> np.ndarray:
+    def codes_block(self, start: int, stop: int) -> np.ndarray:
         """Codes [stop - start, D]. From a file, read plainly rather than through the map,
         so a scan over every row leaves none of them resident in this process."""
         if self._file is not None:
@@ -108,7 +108,7 @@ class Int8Rows:
         query = np.asarray(query, dtype=np.float32)
         out = np.empty(len(self), np.float32)
         for start in range(0, len(self), CHUNK_ROWS):
-            block = self._codes_block(start, start + CHUNK_ROWS).astype(np.float32)
+            block = self.codes_block(start, start + CHUNK_ROWS).astype(np.float32)
             out[start : start + len(block)] = (block @ query) * self.scales[start : start + len(block)]
         return out / LEVELS
 
@@ -118,7 +118,7 @@ class Int8Rows:
         become resident in this process."""
         digest = hashlib.sha256(self.scales.tobytes())
         for start in range(0, len(self), CHUNK_ROWS):  # a truncated file fails the reshape: ValueError
-            digest.update(np.ascontiguousarray(self._codes_block(start, start + CHUNK_ROWS)).data)
+            digest.update(np.ascontiguousarray(self.codes_block(start, start + CHUNK_ROWS)).data)
         return digest.hexdigest()
 
 

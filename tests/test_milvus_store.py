@@ -1,0 +1,156 @@
+"""Milvus as the vector store (`--store milvus:...`), against a real milvus-lite: the same
+answers as the local store, incremental syncs, old-or-new views, the policy flag stored."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("milvus_lite")
+
+from inference.milvus_store import MilvusRanker, StoreError, collection_name, parse_store  # noqa: E402
+from inference.models import SearchModels  # noqa: E402
+from inference.search import SearchEngine  # noqa: E402
+from inference.vectors import Int8Rows  # noqa: E402
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inference", *args], capture_output=True, text=True)
+
+
+def _search(query: str, gallery: Path, models: Path, *extra: str) -> dict:
+    result = _cli("search", query, "--gallery", str(gallery), "--models", str(models), "--json", *extra)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _same_up_to_ties(ours: list[tuple[str, float]], theirs: list[tuple[str, float]]) -> None:
+    """Same scores in order; where two images tie, either may come first."""
+    assert [round(s, 5) for _, s in ours] == [round(s, 5) for _, s in theirs]
+    for score in {round(s, 5) for _, s in ours}:
+        assert {n for n, s in ours if round(s, 5) == score} == {n for n, s in theirs if round(s, 5) == score}
+
+
+def test_cli_search_on_milvus_lite_answers_as_the_local_store(models_dir, small_gallery, tmp_path):
+    store = f"milvus:{tmp_path / 'store' / 'gallery.db'}"
+    for query in ("a dog running on the grass", "people in the street"):
+        local = _search(query, small_gallery, models_dir, "--policy", "off")
+        milvus = _search(query, small_gallery, models_dir, "--policy", "off", "--store", store)
+        assert milvus["results"] == local["results"]
+    assert (tmp_path / "store" / "gallery.db").exists()
+
+
+def test_every_test_query_gets_the_local_top_10(models_dir, data_dir, tmp_path):
+    """The whole test set: 70 images, every query, through both stores."""
+    from inference.dataset import load_test_set
+
+    test = load_test_set(data_dir)
+    models = SearchModels(models_dir)
+    local = SearchEngine(test.image_dir, models, tmp_path / "index", progress=False, policy="off")
+    store = str(tmp_path / "g.db")
+    milvus = SearchEngine(
+        test.image_dir, models, tmp_path / "index", progress=False, policy="off", store=store
+    )
+    texts = test.queries["query_text"].tolist()
+    vectors = models.embed_texts(texts)
+    for vector in vectors:
+        ours, theirs = local.view.top(vector, 10), milvus.view.top(vector, 10)
+        scores = [local.view.parts[0].vectors[list(rows)] @ vector for rows in (ours, theirs)]
+        _same_up_to_ties(
+            [(str(r), float(s)) for r, s in zip(ours, scores[0], strict=True)],
+            [(str(r), float(s)) for r, s in zip(theirs, scores[1], strict=True)],
+        )
+
+
+def _stored(store: str, name: str) -> dict[str, bool]:
+    from pymilvus import MilvusClient
+
+    from inference.milvus_store import _client
+
+    client: MilvusClient = _client(store)
+    client.load_collection(name)
+    rows = client.query(name, filter="", output_fields=["path", "restricted"], limit=1000)
+    return {Path(row["path"]).name: row["restricted"] for row in rows}
+
+
+def test_a_refresh_writes_only_what_changed_and_deletes_what_is_gone(models_dir, small_gallery, tmp_path):
+    models, store = SearchModels(models_dir), str(tmp_path / "g.db")
+    engine = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, store=store)
+    name = collection_name(small_gallery, f"{models.model_id}|strict")
+    first = engine.view.parts[0].ranker
+    assert isinstance(first, MilvusRanker) and first.written == 6
+    assert set(_stored(store, name)) == {p.name for p in small_gallery.iterdir()}
+
+    photos = sorted(small_gallery.iterdir())
+    photos[0].unlink()  # deleted
+    shutil.copy(photos[2], small_gallery / "copy.jpg")  # new
+    os.utime(photos[1], ns=(1, 1))  # touched: re-embedded, same vector, same row
+    engine.refresh(progress=False)
+    second = engine.view.parts[0].ranker
+    assert isinstance(second, MilvusRanker) and second.written == 1
+    assert set(_stored(store, name)) == {p.name for p in small_gallery.iterdir()}
+
+
+def test_the_policy_flag_is_stored_with_each_row(models_dir, small_gallery, tmp_path):
+    (small_gallery / "captions.csv").write_text(
+        "image,caption\n"
+        + "\n".join(f"{p.name},a child on a swing" for p in sorted(small_gallery.iterdir())[:2])
+    )
+    models, store = SearchModels(models_dir), str(tmp_path / "g.db")
+    engine = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, store=store)
+    stored = _stored(store, collection_name(small_gallery, f"{models.model_id}|strict"))
+    view = engine.view
+    assert stored == {p.name: bool(r) for p, r in zip(view.paths, view.restricted, strict=True)}
+    assert sum(stored.values()) >= 2
+
+
+def test_a_search_sees_the_old_state_or_the_new_one(tmp_path):
+    """Between a sync and `retire`, one collection holds two states' rows; each view
+    finds its own k best, never the other state's rows."""
+    store, rng = str(tmp_path / "g.db"), np.random.default_rng(0)
+    old = rng.normal(size=(40, 16)).astype(np.float32)
+    new = np.concatenate([old[:30], rng.normal(size=(15, 16)).astype(np.float32)])  # 10 gone, 15 new
+    paths_old = [Path(f"/p/{i}.jpg") for i in range(40)]
+    paths_new = paths_old[:30] + [Path(f"/p/new{i}.jpg") for i in range(15)]
+    rows_old, rows_new = Int8Rows.quantize(old), Int8Rows.quantize(new)
+    before = MilvusRanker(store, "states", paths_old, rows_old, np.zeros(40, bool), [None] * 40)
+    after = MilvusRanker(store, "states", paths_new, rows_new, np.zeros(45, bool), [None] * 45)
+    assert after.written == 15 and len(after.stale) == 10
+    for query in rng.normal(size=(5, 16)).astype(np.float32):
+        for ranker, rows in ((before, rows_old), (after, rows_new)):
+            expected = np.argsort(-(rows[:] @ query), kind="stable")[:12]
+            np.testing.assert_array_equal(ranker.top(query, 12), expected)
+    after.retire()
+    query = rng.normal(size=16).astype(np.float32)
+    np.testing.assert_array_equal(after.top(query, 45), np.argsort(-(rows_new[:] @ query), kind="stable"))
+
+
+def test_a_bad_store_value_is_one_clear_line(models_dir, small_gallery):
+    result = _cli(
+        "search", "a dog", "--gallery", str(small_gallery), "--models", str(models_dir), "--store", "redis:x"
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --store 'redis:x': expected 'local', 'milvus:FILE.db' or 'milvus:http://HOST:19530'"
+    ]
+    assert parse_store("local") is None and parse_store(None) is None
+    with pytest.raises(StoreError):
+        parse_store("milvus:")
+
+
+def test_the_app_serves_from_milvus_lite_as_from_local_files(start_app, small_gallery, tmp_path):
+    from gradio_client import Client
+
+    answers = []
+    for args in ((), ("--store", f"milvus:{tmp_path / 'app.db'}")):
+        client = Client(start_app(small_gallery, *args), verbose=False)
+        answers.append([item["caption"] for item in client.predict("a dog in the grass", api_name="/search")])
+    assert answers[0] and answers[1] == answers[0]
+    assert (tmp_path / "app.db").exists()
