@@ -109,7 +109,7 @@ class GalleryPart:
 
     gallery: Path | None  # None: vectors indexed elsewhere (benchmarks)
     paths: Sequence[Path]
-    stamps: list[tuple[int, int] | None]  # (size, mtime_ns) of each file when indexed; None: no file
+    stamps: Sequence[tuple[int, int] | None]  # (size, mtime_ns) of each file when indexed; None: no file
     vectors: Int8Rows  # [n, D]
     restricted: np.ndarray  # [n] bool
     skipped: list[str]
@@ -133,7 +133,10 @@ class GalleryView:
         return [path for part in self.parts for path in part.paths]
 
     @cached_property
-    def stamps(self) -> list[tuple[int, int] | None]:
+    def stamps(self) -> Sequence[tuple[int, int] | None]:
+        """[N] across parts; one part's own (lazy) sequence when there is one part."""
+        if len(self.parts) == 1:
+            return self.parts[0].stamps
         return [stamp for part in self.parts for stamp in part.stamps]
 
     @cached_property
@@ -275,7 +278,7 @@ class SearchEngine:
             name = collection_name(gallery, f"{self.models.model_id}|{self.policy}")
             ranker = MilvusRanker(self.store, name, index.paths, index.vectors, restricted, index.stamps)
         return GalleryPart(
-            gallery, index.paths, list(index.stamps), index.vectors, restricted, list(index.skipped), ranker
+            gallery, index.paths, index.stamps, index.vectors, restricted, list(index.skipped), ranker
         )
 
     @classmethod

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.child_words import RUSSIAN, UKRAINIAN
+from inference.child_words import EUROPEAN, RUSSIAN, UKRAINIAN
 from inference.policy import DISCLAIMER, is_restricted_text, restricted_languages
 
 CHILD_QUERIES = [
@@ -166,3 +166,23 @@ def test_letters_without_a_unicode_name_are_read_not_crashed_on():
     # found by hypothesis: pymorphy3 raised on U+18D00 next to a letter folded to Cyrillic
     assert not is_restricted_text("\U00018d00X")
     assert is_restricted_text("\U00018d00 дети")
+
+
+@pytest.mark.parametrize("language", sorted(EUROPEAN))
+def test_the_low_memory_dictionaries_give_the_default_lemmas(language):
+    """The policy reads simplemma's low-memory backend (it loads twice as fast); every
+    child lemma's dictionary forms and 2,000 other dictionary words lemmatise as with
+    the default backend, so the policy decides as it would."""
+    import random
+
+    import simplemma
+    from simplemma.strategies.dictionaries.dictionary_factory import _load_dictionary_from_disk
+
+    forms = {key.decode(): value.decode() for key, value in _load_dictionary_from_disk(language).items()}
+    lemmas = {lemma.casefold() for lemma in EUROPEAN[language]}
+    child_forms = [form for form, lemma in forms.items() if lemma.casefold() in lemmas]
+    others = random.Random(0).sample(sorted(forms), 2000)
+    assert child_forms
+    for word in child_forms + others + [w.capitalize() for w in child_forms]:
+        default = simplemma.lemmatize(word, lang=language)
+        assert simplemma.lemmatize(word, lang=language, low_memory=True) == default, word

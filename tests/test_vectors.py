@@ -4,7 +4,7 @@ memory-mapped from the index file instead of read into memory."""
 import numpy as np
 import pytest
 
-from inference.index import index_path, load_index, update_index
+from inference.index import FileStamps, index_path, load_index, update_index
 from inference.models import SearchModels
 from inference.vectors import Int8Rows, npz_member_map
 
@@ -60,3 +60,12 @@ def test_a_loaded_gallery_index_is_memory_mapped_and_its_checksum_holds(models_d
     np.testing.assert_array_equal(loaded.vectors.take(rows).codes, built.vectors.codes[rows])
     query = built.vectors[0]
     np.testing.assert_allclose(loaded.vectors @ query, built.vectors @ query)
+    # the files' stamps come back lazily, as the same (size, mtime_ns) tuples
+    assert isinstance(loaded.stamps, FileStamps)
+    assert list(loaded.stamps) == [tuple(s) for s in built.stamps]
+    assert loaded.stamps[2] == tuple(built.stamps[2]) and loaded.stamps[1:3] == list(
+        map(tuple, built.stamps[1:3])
+    )
+    stamp = (small_gallery / built.names[0]).stat()
+    assert loaded.stamps[0] == (stamp.st_size, stamp.st_mtime_ns)
+    assert all(isinstance(value, int) for value in loaded.stamps[0])
