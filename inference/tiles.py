@@ -84,7 +84,7 @@ class ThumbnailStore:
         target = self.folder / f"{_key(path, stat.st_size, stat.st_mtime_ns)}.jpg"
         return target if target.exists() else _save_once(thumbnail(path), target)
 
-    def prune(self, paths: Sequence[Path], stamps: list[tuple[int, int] | None], restricted) -> int:
+    def prune(self, paths: Sequence[Path], stamps: Sequence[tuple[int, int] | None], restricted) -> int:
         """Delete every thumbnail but those of allowed images as indexed now (the folder is
         served as is: an image restricted since, or changed, must leave it); returns how many.
         paths, stamps, restricted: one per gallery image."""
