@@ -21,7 +21,7 @@ from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
 from inference.dataset import DataError, locate_data_dir
-from inference.milvus_store import parse_store
+from inference.milvus_store import STORE_HELP, parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED, is_restricted_text, warm_up
 from inference.preprocess import ImageError
@@ -364,8 +364,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--store",
         default=None,
-        help="where vectors are ranked: local index files (default), milvus:FILE.db (milvus-lite) "
-        "or milvus:http://HOST:19530 (a Milvus server or cluster)",
+        help=STORE_HELP,
     )
     return parser.parse_args(argv)
 

@@ -56,19 +56,21 @@ def gallery_worker(size: int, inputs_file: Path, models: Path, quick: bool, repe
     command = [sys.executable, "-m", "bench.gallery", str(size), "--vectors", str(inputs_file)]
     command += ["--models", str(models), "--runs", str(repeats)]
     command += ["--quick", "--queries", "50"] if quick else []
+    return _json_of(command)
+
+
+def _json_of(command: list[str]) -> dict:
+    """Run a benchmark module in a fresh process (its peak memory its own); the JSON it printed last."""
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
     if done.returncode != 0:
-        raise RuntimeError(f"bench.gallery {size} failed: {done.stderr.strip().splitlines()[-1:]}")
+        raise RuntimeError(f"{' '.join(command[2:4])} failed: {done.stderr.strip().splitlines()[-1:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def stores_worker(size: int, inputs_file: Path, models: Path) -> dict:
     """Run bench.milvus (local store against milvus-lite) in a fresh process; its JSON result."""
     command = [sys.executable, "-m", "bench.milvus", str(size), "--vectors", str(inputs_file)]
-    done = subprocess.run([*command, "--models", str(models)], capture_output=True, text=True, cwd=REPO_ROOT)
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.milvus {size} failed: {done.stderr.strip().splitlines()[-1:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return _json_of([*command, "--models", str(models)])
 
 
 def run(args: argparse.Namespace) -> dict:

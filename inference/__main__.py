@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from inference.dataset import DataError
-from inference.milvus_store import StoreError, parse_store
+from inference.milvus_store import STORE_HELP, StoreError, parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
 from inference.policy import POLICIES
 from inference.preprocess import ImageError
@@ -41,8 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     search.add_argument(
         "--store",
         default=None,
-        help="where vectors are ranked: local index files (default), milvus:FILE.db (milvus-lite) "
-        "or milvus:http://HOST:19530 (a Milvus server or cluster)",
+        help=STORE_HELP,
     )
     evaluate = commands.add_parser("evaluate", help="Recall@K of the ONNX engine on the test set")
     evaluate.add_argument("--data", type=Path, default=None)
@@ -55,8 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     evaluate.add_argument(
         "--store",
         default=None,
-        help="where vectors are ranked: local index files (default), milvus:FILE.db (milvus-lite) "
-        "or milvus:http://HOST:19530 (a Milvus server or cluster)",
+        help=STORE_HELP,
     )
     args = parser.parse_args(argv)
     if getattr(args, "top_k", 1) < 1:

@@ -33,6 +33,10 @@ STORE_PREFIX = "milvus:"
 WRITE_BATCH = 512  # rows per insert: 512 x 1,664 floats is about 3.4 MB a request
 KEY_FIELD, VECTOR_FIELD = "key", "vector"
 MAX_PATH_CHARS = 4096
+STORE_HELP = (  # --store of the CLI and the app
+    "where vectors are ranked: local index files (default), milvus:FILE.db (milvus-lite) "
+    "or milvus:http://HOST:19530 (a Milvus server or cluster)"
+)
 
 
 class StoreError(ValueError):

@@ -196,7 +196,7 @@ _warm = threading.Event()
 
 
 def warm_up() -> None:
-    """Load every language's morphology and the language identifier now (about 3 s
+    """Load every language's morphology and the language identifier now (about 1.9 s
     on 2 cores) instead of during a visitor's first query. Once per process; a
     caller arriving while another thread loads waits for it instead of loading again."""
     if _warm.is_set():

@@ -70,12 +70,20 @@ class Ranker(Protocol):
         """Row indices of the (approximately) k best rows for query [D], best first."""
         ...
 
+    def retire(self) -> None:
+        """Called once a view serving this ranker has replaced the one before it: drop
+        what only the earlier view needed (a shared store's old rows)."""
+        ...
+
 
 class ExactRanker:
     """Brute force: one matrix-vector product per query."""
 
     approximate = False
     loaded = False  # nothing to build
+
+    def retire(self) -> None:
+        """Nothing shared with an earlier view."""
 
     def __init__(self, vectors: Vectors) -> None:
         self.vectors = vectors
@@ -152,6 +160,9 @@ class ApproximateRanker:
 
     def _project(self, rows: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray((rows - self.mean) @ self.projection, dtype=np.float32)
+
+    def retire(self) -> None:
+        """Nothing shared with an earlier view (its saved file is keyed to its own index)."""
 
     def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
         wanted = max(CANDIDATES, 4 * k) + (exclude is not None)

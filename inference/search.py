@@ -264,9 +264,7 @@ class SearchEngine:
                 parts.append(self._part(gallery, progress, on_progress) if rescan else kept[gallery])
             self.view = GalleryView(tuple(parts))
             for part in parts:  # no search starts on the old view from here on
-                retire = getattr(part.ranker, "retire", None)
-                if retire is not None:
-                    retire()
+                part.ranker.retire()
 
     def _part(self, gallery: Path, progress: bool, on_progress) -> GalleryPart:
         index = update_index(self.models, gallery, self.cache_dir, progress, on_progress)
