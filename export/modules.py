@@ -4,9 +4,12 @@ image encoder: pixels [N, 3, S, S] -> image_vectors [N, D], detector_logits [N, 
 text encoder:  input_ids, attention_mask [N, L] -> text_vectors [N, D]
 scoring head:  text_vectors [Q, D], image_vectors [N, D] -> probabilities [Q, N]
 
-D = members * embed_dim + sentence dim. A text vector carries the fusion
+D = members * embed_dim + sentence dim + 1. A text vector carries the fusion
 weights, so text_vectors @ image_vectors.T is the fused score and the head only
-calibrates it: probability = sigmoid(calib_scale * score + calib_bias).
+calibrates it: probability = sigmoid(calib_scale * score + calib_bias). The last
+column is the image's hub penalty (train/model.py hub_penalty) divided by
+penalty_scale, and -penalty_scale in every text vector: the dot product subtracts
+the penalty, so every store and ranker applies it with no code of its own.
 """
 
 from __future__ import annotations
@@ -18,24 +21,40 @@ from torch import nn
 
 from train.checkpoint import Checkpoint, load_checkpoint
 from train.encoders import SentenceEncoder, build_image_encoder, text_model_dir
-from train.model import DetectorHeads, ModelConfig, TwoTower, bridge_vectors
+from train.model import DetectorHeads, ModelConfig, TwoTower, bridge_vectors, hub_penalty
+
+
+def weighted_texts(config: ModelConfig, towers: TwoTower, sentences: torch.Tensor) -> torch.Tensor:
+    """Sentence embeddings [N, 384] -> text vectors [N, M * E + 384] without the penalty column."""
+    tower = towers.embed_texts(sentences)  # [N, M * E]
+    return torch.cat([config.tower_weight * tower, config.bridge_weight * sentences], dim=-1)
 
 
 class ImageEncoder(nn.Module):
-    def __init__(self, config: ModelConfig, towers: TwoTower, class_embeddings, detector) -> None:
+    def __init__(self, config: ModelConfig, towers: TwoTower, class_embeddings, detector, bank) -> None:
         super().__init__()
         self.backbone = build_image_encoder(config.image)
         self.towers = towers
         self.class_embeddings: torch.Tensor
         self.register_buffer("class_embeddings", torch.as_tensor(class_embeddings))
+        self.bank: torch.Tensor  # [B, D - 1]: the caption bank's text vectors
+        with torch.no_grad():
+            self.register_buffer("bank", weighted_texts(config, towers, torch.as_tensor(bank)))
         self.detector = detector
-        self.bridge_temperature = config.bridge_temperature
+        self.config = config
 
     def forward(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         pooled, logits = self.backbone(pixels)  # [N, F], [N, 1000]
         tower = self.towers.embed_images(pooled)  # [N, M * E]
-        bridge = bridge_vectors(logits, self.class_embeddings, self.bridge_temperature)  # [N, 384]
-        return torch.cat([tower, bridge], dim=-1), self.detector(pooled)
+        bridge = bridge_vectors(logits, self.class_embeddings, self.config.bridge_temperature)  # [N, 384]
+        vectors = torch.cat([tower, bridge], dim=-1)
+        if self.config.bank_strength and len(self.bank):
+            bank_scores = self.bank @ vectors.T  # [B, N]
+            penalty = hub_penalty(bank_scores, self.config.bank_temperature, self.config.bank_strength)
+        else:
+            penalty = vectors[:, 0] * 0.0  # shaped from the input: batch size stays dynamic in ONNX
+        column = (penalty / self.config.penalty_scale).unsqueeze(-1)  # [N, 1]
+        return torch.cat([vectors, column], dim=-1), self.detector(pooled)
 
 
 class TextEncoder(nn.Module):
@@ -43,13 +62,13 @@ class TextEncoder(nn.Module):
         super().__init__()
         self.sentence = SentenceEncoder(text_model_dir(config.text_model))
         self.towers = towers
-        self.tower_weight = config.tower_weight
-        self.bridge_weight = config.bridge_weight
+        self.config = config
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         sentence = self.sentence(input_ids, attention_mask)  # [N, 384], unit norm
-        tower = self.towers.embed_texts(sentence)  # [N, M * E]
-        return torch.cat([self.tower_weight * tower, self.bridge_weight * sentence], dim=-1)
+        vectors = weighted_texts(self.config, self.towers, sentence)
+        column = vectors[:, :1] * 0.0 - self.config.penalty_scale  # [N, 1], batch size dynamic in ONNX
+        return torch.cat([vectors, column], dim=-1)
 
 
 class ScoringHead(nn.Module):
@@ -77,6 +96,6 @@ def build_modules(checkpoint: Checkpoint) -> tuple[ModelConfig, ImageEncoder, Te
     with torch.no_grad():
         detector.linear.weight.copy_(torch.as_tensor(checkpoint.detector.head_weight))
         detector.linear.bias.copy_(torch.as_tensor(checkpoint.detector.head_bias))
-    image = ImageEncoder(config, towers, checkpoint.class_embeddings, detector).eval()
+    image = ImageEncoder(config, towers, checkpoint.class_embeddings, detector, checkpoint.query_bank).eval()
     text = TextEncoder(config, towers).eval()
     return config, image, text, ScoringHead(config).eval()

@@ -104,6 +104,9 @@ class SearchModels:
         self.child_threshold = self.detector.threshold
         # 0 (never "no good match") for models exported before the level was measured
         self.no_match_below = float(self.manifest["model_config"].get("no_match_below", 0.0))
+        # the last column of a vector is the image's hub penalty (export/modules.py): part of
+        # a text query's score, not of what an image looks like; models exported before it lack it
+        self.penalty_columns = 1 if "penalty_scale" in self.manifest["model_config"] else 0
         # what an image's stored vector and child probability depend on: every image-side file
         image_side = sorted((k, v) for k, v in self.manifest["files"].items() if not k.startswith("text"))
         self.model_id = hashlib.sha256(json.dumps(image_side).encode()).hexdigest()[:16]

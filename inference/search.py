@@ -373,8 +373,11 @@ class SearchEngine:
             vector = view.vectors_at([own])[0]
         else:
             vector = self.models.embed_images(self.models.preprocess(load_image(path))[None])[0][0]
+        looks = len(vector) - self.models.penalty_columns
+        vector = np.concatenate([vector[:looks], np.zeros(len(vector) - looks, vector.dtype)])
         top = view.top(vector, k, exclude=own)
-        neighbours = view.vectors_at(top)
+        neighbours = view.vectors_at(top)[:, :looks]
+        vector = vector[:looks]
         cosine = (neighbours @ vector) / (np.linalg.norm(neighbours, axis=1) * np.linalg.norm(vector) + 1e-12)
         results = self._results(view, top, cosine, -1.0)
         return SearchResponse(str(image), False, None, results, list(view.skipped))

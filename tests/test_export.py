@@ -45,6 +45,35 @@ def test_onnx_matches_pytorch_on_new_batch_shapes(trained_run, models_dir, test_
     np.testing.assert_allclose(models.probabilities(got_text, got_image), want_prob.numpy(), atol=1e-3)
 
 
+def test_served_score_is_the_fused_score_less_the_hub_penalty(trained_run, models_dir, test_image_paths):
+    """text_vectors @ image_vectors.T, as every store ranks by, equals training's fused
+    score (tower + bridge - each image's hub penalty against the caption bank)."""
+    from train.checkpoint import load_checkpoint
+    from train.encoders import SentenceEncoder, build_image_encoder, text_model_dir
+    from train.model import TwoTower
+    from train.pipeline import Scorer
+
+    checkpoint = load_checkpoint(trained_run / "model.pt")
+    config = checkpoint.config
+    assert config.bank_strength > 0 and len(checkpoint.query_bank) > 100  # chosen on validation
+    towers = TwoTower(config, members=config.members)
+    towers.load_state_dict(checkpoint.towers)
+    scorer = Scorer(towers.eval(), config, checkpoint.class_embeddings, checkpoint.query_bank)
+    models = SearchModels(models_dir)
+    pixels = np.stack([preprocess(load_image(p), 224) for p in test_image_paths[:4]])
+    texts = ["a dog runs on the beach", "two men play football"]
+    with torch.no_grad():
+        pooled, logits = build_image_encoder(config.image)(torch.from_numpy(pixels))
+        sentences = SentenceEncoder(text_model_dir(config.text_model))(
+            **{k: torch.from_numpy(v) for k, v in models.tokenizer(texts).items()}
+        )
+    want = scorer.fused(pooled.numpy(), logits.numpy(), sentences.numpy())
+    served = models.embed_texts(texts) @ models.embed_images(pixels)[0].T
+    np.testing.assert_allclose(served, want, atol=1e-3)
+    before_penalty = scorer.weighted(pooled.numpy(), logits.numpy(), sentences.numpy())
+    assert scorer.penalty(pooled.numpy(), logits.numpy()).min() > 0 and not np.allclose(want, before_penalty)
+
+
 def test_export_fails_loudly_and_keeps_old_models(
     trained_run, models_dir, test_image_paths, tmp_path, monkeypatch
 ):

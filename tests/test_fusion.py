@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from train.beyond_flickr import DEV_QUERIES, dev_set
-from train.calibration import tune_fusion
+from train.calibration import FusionSet, tune_fusion
 
 
 def _scores(rng, queries: int, images: int, knows: bool) -> np.ndarray:
@@ -22,14 +22,40 @@ def test_photos_beyond_flickr_raise_the_bridge_weight_where_only_the_bridge_find
     rng = np.random.default_rng(0)
     owner = np.arange(40)
     # Flickr: the towers know, the bridge guesses; beyond Flickr: the other way round
-    flickr = (_scores(rng, 40, 60, knows=True), _scores(rng, 40, 60, knows=False), owner)
-    beyond = (_scores(rng, 40, 60, knows=False), _scores(rng, 40, 60, knows=True), owner)
-    _, flickr_only, table = tune_fusion(*flickr)
-    _, with_dev, dev_table = tune_fusion(*flickr, dev=beyond)
-    assert all(row[2] is None for row in table)
-    assert with_dev > flickr_only
+    flickr = FusionSet(_scores(rng, 40, 60, knows=True), _scores(rng, 40, 60, knows=False), owner)
+    beyond = FusionSet(_scores(rng, 40, 60, knows=False), _scores(rng, 40, 60, knows=True), owner)
+    flickr_only = tune_fusion(flickr)
+    with_dev = tune_fusion(flickr, dev=beyond)
+    assert all(row[4] is None for row in flickr_only.table)
+    assert with_dev.bridge_weight > flickr_only.bridge_weight
     # the dev column is what moved it: bridge-heavy weights find more beyond Flickr
-    assert dev_table[-1][2] > dev_table[0][2] and table[0][1] > table[-1][1]
+    table = with_dev.table
+    assert table[-1][4] > table[0][4] and table[0][3] > table[-1][3]
+    assert flickr_only.bank_strength == 0.0  # no caption bank given: no hub penalty tried
+
+
+def test_hub_penalty_demotes_an_image_that_matches_every_caption():
+    """Image 0 is a hub: it scores high for every query and bank caption, and beats
+    each query's own image; the penalty (tuned on the same kind of data) puts the
+    own images first again."""
+    rng = np.random.default_rng(1)
+    queries, images, bank = 30, 40, 200
+    owner = np.arange(1, queries + 1)
+
+    def with_hub(rows: int, own: np.ndarray | None) -> np.ndarray:
+        scores = rng.normal(size=(rows, images))
+        if own is not None:
+            scores[np.arange(rows), own] += 3.0
+        scores[:, 0] += 4.0  # the hub
+        return scores
+
+    tower = with_hub(queries, owner)
+    bridge = rng.normal(size=(queries, images))
+    bank_tower, bank_bridge = with_hub(bank, None), rng.normal(size=(bank, images))
+    plain = tune_fusion(FusionSet(tower, bridge, owner))
+    fusion = tune_fusion(FusionSet(tower, bridge, owner, bank_tower, bank_bridge))
+    assert fusion.bank_strength > 0
+    assert max(row[3] for row in fusion.table) > max(row[3] for row in plain.table) + 10
 
 
 def test_dev_set_finds_its_queries_among_wallpaper_copies(tmp_path: Path):

@@ -2,14 +2,50 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, logsumexp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 from inference.metrics import retrieval_metrics, target_ranks
 
 FUSION_GRID = np.round(np.arange(0.0, 2.01, 0.1), 2)
+#: (strength, temperature) of the hub penalty (train/model.py hub_penalty); strength 0 is off.
+#: Temperatures are in units of the fused score's spread (both parts are z-scored).
+PENALTY_GRID = ((0.0, 0.25),) + tuple(
+    (strength, temperature) for strength in (0.5, 0.75, 1.0, 1.25) for temperature in (0.1, 0.25, 0.5, 1.0)
+)
+
+
+@dataclass(frozen=True)
+class FusionSet:
+    """One validation set's score matrices: tower and bridge cosines [Q, N] of its
+    queries, each query's own image column owner [Q], and the same two parts for a
+    bank of B training captions [B, N] (None: no hub penalty tried)."""
+
+    tower: np.ndarray
+    bridge: np.ndarray
+    owner: np.ndarray
+    bank_tower: np.ndarray | None = None
+    bank_bridge: np.ndarray | None = None
+
+    def mean_recall(self, tower_w: float, bridge_w: float, strength: float, temperature: float) -> float:
+        scores = tower_w * self.tower + bridge_w * self.bridge
+        if strength and self.bank_tower is not None and self.bank_bridge is not None:
+            bank = tower_w * self.bank_tower + bridge_w * self.bank_bridge
+            scores = scores - strength * temperature * logsumexp(bank / temperature, axis=0)[None, :]
+        return _mean_recall(scores, self.owner)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    tower_weight: float  # the weights apply to raw cosines
+    bridge_weight: float
+    bank_strength: float
+    bank_temperature: float
+    table: list  # rows (bridge weight on the z-scored scale, strength, temperature, Flickr, dev or None)
 
 
 def _z(scores: np.ndarray) -> tuple[float, float]:
@@ -21,25 +57,25 @@ def _mean_recall(scores: np.ndarray, owner: np.ndarray) -> float:
     return (m["recall@1"] + m["recall@5"] + m["recall@10"]) / 3
 
 
-def tune_fusion(tower: np.ndarray, bridge: np.ndarray, owner: np.ndarray, dev=None):
-    """Best bridge weight for z-scored tower + w * z-scored bridge on validation.
+def tune_fusion(flickr: FusionSet, dev: FusionSet | None = None) -> Fusion:
+    """Bridge weight and hub penalty maximising validation mean recall (of R@1/5/10)
+    for z-scored tower + w * z-scored bridge - the penalty.
 
-    tower, bridge: [Q, N] validation score matrices; owner: [Q] own image column.
-    dev: the same three for queries beyond Flickr (train/beyond_flickr.py), or None;
-    given, the weight maximises the mean of both sets' mean recall.
-    Returns (tower_weight, bridge_weight, table) where the weights apply to the
-    raw cosines (1/sigma_t and w/sigma_b; the means only shift the score and go
-    into the calibration bias), and table rows are (w, Flickr mean recall, dev
-    mean recall or None).
+    With `dev` (queries beyond Flickr, train/beyond_flickr.py) the objective is the
+    mean of both sets' mean recall. The weights returned apply to the raw cosines
+    (1/sigma_t and w/sigma_b; the means only shift the score and go into the
+    calibration bias); the penalty's temperature is on that same scale.
     """
-    (_, sigma_t), (_, sigma_b) = _z(tower), _z(bridge)
+    sigma_t, sigma_b = _z(flickr.tower)[1], _z(flickr.bridge)[1]
+    penalties = PENALTY_GRID if flickr.bank_tower is not None else PENALTY_GRID[:1]
     table = []
     for weight in FUSION_GRID:
-        flickr = _mean_recall(tower / sigma_t + weight * bridge / sigma_b, owner)
-        beyond = None if dev is None else _mean_recall(dev[0] / sigma_t + weight * dev[1] / sigma_b, dev[2])
-        table.append((float(weight), flickr, beyond))
-    best = max(table, key=lambda row: row[1] if row[2] is None else (row[1] + row[2]) / 2)[0]
-    return 1.0 / sigma_t, best / sigma_b, table
+        for strength, temperature in penalties:
+            args = (1.0 / sigma_t, weight / sigma_b, strength, temperature)
+            beyond = None if dev is None else dev.mean_recall(*args)
+            table.append((float(weight), strength, temperature, flickr.mean_recall(*args), beyond))
+    best = max(table, key=lambda row: row[3] if row[4] is None else (row[3] + row[4]) / 2)
+    return Fusion(1.0 / sigma_t, best[0] / sigma_b, best[1], best[2], table)
 
 
 def _fit_logistic(scores: np.ndarray, targets: np.ndarray) -> tuple[float, float]:

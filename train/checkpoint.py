@@ -44,6 +44,8 @@ class Checkpoint:
     towers: dict[str, torch.Tensor]  # TwoTower state dict
     class_embeddings: np.ndarray  # [1000, text_dim]: the label bridge's class texts
     detector: DetectorWeights
+    # [B, text_dim]: sentence embeddings of the hub penalty's caption bank (empty: no penalty)
+    query_bank: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), np.float32))
     metrics: dict = field(default_factory=dict)  # test and validation figures, for reference
     version: int = CHECKPOINT_VERSION
 
@@ -63,6 +65,7 @@ def save_checkpoint(run_dir: Path, checkpoint: Checkpoint, tokenizer_source: Pat
         "towers": checkpoint.towers,
         "class_embeddings": checkpoint.class_embeddings,
         "detector": vars(checkpoint.detector),
+        "query_bank": checkpoint.query_bank,
         "metrics": checkpoint.metrics,
     }
     path = run_dir / CHECKPOINT_FILE
@@ -93,6 +96,8 @@ def load_checkpoint(path: Path) -> Checkpoint:
         towers=payload["towers"],
         class_embeddings=np.asarray(payload["class_embeddings"]),
         detector=DetectorWeights(**payload["detector"]),
+        # checkpoints from before the hub penalty have none (and a config that turns it off)
+        query_bank=np.asarray(payload.get("query_bank", np.zeros((0, 384), np.float32))),
         metrics=payload.get("metrics", {}),
         version=version,
     )

@@ -38,6 +38,10 @@ class ModelConfig:
     calib_bias: float = 0.0
     child_threshold: float = 0.5
     no_match_below: float = 0.0  # best probability under which no image matches well (0: never said)
+    # query-bank normalisation (see hub_penalty): strength 0 turns it off
+    bank_temperature: float = 0.25
+    bank_strength: float = 0.0
+    penalty_scale: float = 1.0  # the penalty is stored divided by this (see export/modules.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -95,6 +99,15 @@ def bridge_vectors(logits: torch.Tensor, class_embeddings: torch.Tensor, tempera
     """ImageNet logits [N, 1000] -> unit vectors [N, D] in the sentence space."""
     probs = torch.softmax(logits / temperature, dim=-1)
     return nn.functional.normalize(probs @ class_embeddings, dim=-1)
+
+
+def hub_penalty(scores: torch.Tensor, temperature: float, strength: float) -> torch.Tensor:
+    """Query-bank normalisation against hubness (QB-Norm, Bogolin et al. 2022; the
+    inverted softmax of Smith et al. 2017): fused scores [B, N] of a bank of B
+    training captions against N images -> each image's penalty [N],
+    strength * T * logsumexp_b(score / T). Ranking by score - penalty demotes an
+    image that matches every caption well (a "hub", everyone's nearest neighbour)."""
+    return strength * temperature * torch.logsumexp(scores / temperature, dim=0)
 
 
 class DetectorHeads(nn.Module):

@@ -25,7 +25,7 @@ from train.encoders import (
     text_model_dir,
 )
 from train.features import DEFAULT_CACHE_DIR, image_features, text_features
-from train.model import ModelConfig, bridge_vectors
+from train.model import ModelConfig, bridge_vectors, hub_penalty
 from train.prepare import Prepared
 from train.targets import MATCH_THRESHOLD, expert_target
 from train.towers import PositivePairs, TowerTrainingConfig
@@ -129,11 +129,13 @@ def val_retrieval(prep: Prepared, feats: Features, image_row: dict[str, int]):
 
 
 class Scorer:
-    """Fused (uncalibrated) scores from trained towers and the label bridge."""
+    """Fused (uncalibrated) scores from trained towers and the label bridge, less each
+    image's hub penalty against a bank of training captions where the config turns it on."""
 
-    def __init__(self, towers, config: ModelConfig, class_embeddings: np.ndarray) -> None:
+    def __init__(self, towers, config: ModelConfig, class_embeddings: np.ndarray, bank=None) -> None:
         self.towers, self.config = towers, config
         self.class_embeddings = torch.from_numpy(class_embeddings)
+        self.bank = np.zeros((0, config.text_dim), np.float32) if bank is None else bank  # [B, 384]
 
     def parts(self, pooled, logits, sentences) -> tuple[np.ndarray, np.ndarray]:
         """Tower and bridge cosine matrices [Q, N] for texts x images."""
@@ -145,9 +147,28 @@ class Scorer:
             )
             return (self.towers.embed_texts(s) @ img.T).numpy(), (s @ bridge.T).numpy()
 
-    def fused(self, pooled, logits, sentences) -> np.ndarray:
+    def image_vectors(self, pooled, logits) -> np.ndarray:
+        """[N, M * E + 384]: tower embeddings and bridge vectors, as the image encoder serves them."""
+        with torch.no_grad():
+            bridge = bridge_vectors(
+                torch.from_numpy(logits), self.class_embeddings, self.config.bridge_temperature
+            )
+            return torch.cat([self.towers.embed_images(torch.from_numpy(pooled)), bridge], -1).numpy()
+
+    def weighted(self, pooled, logits, sentences) -> np.ndarray:
+        """tower_weight x tower + bridge_weight x bridge [Q, N], before the hub penalty."""
         tower, bridge = self.parts(pooled, logits, sentences)
         return self.config.tower_weight * tower + self.config.bridge_weight * bridge
+
+    def penalty(self, pooled, logits) -> np.ndarray:
+        """Each image's hub penalty [N] (train/model.py hub_penalty); zeros where off."""
+        if not self.config.bank_strength or not len(self.bank):
+            return np.zeros(len(pooled), np.float32)
+        scores = torch.from_numpy(self.weighted(pooled, logits, self.bank))
+        return hub_penalty(scores, self.config.bank_temperature, self.config.bank_strength).numpy()
+
+    def fused(self, pooled, logits, sentences) -> np.ndarray:
+        return self.weighted(pooled, logits, sentences) - self.penalty(pooled, logits)[None, :]
 
 
 def pair_scores(scorer: Scorer, pooled, logits, sentences, image_idx, text_idx) -> np.ndarray:

@@ -120,6 +120,39 @@ def detector_table(report: dict) -> str:
     )
 
 
+def _penalty(cfg: dict) -> str:
+    if not cfg.get("bank_strength"):
+        return "off"
+    return f"strength {cfg['bank_strength']}, temperature {cfg['bank_temperature']}"
+
+
+def steps_table(fusion_table: list) -> str:
+    """Markdown rows for the fusion steps of one run, from its `fusion_table` rows
+    (bridge weight, penalty strength, temperature, Flickr, beyond Flickr or None)."""
+
+    def objective(row) -> float:
+        return row[3] if row[4] is None else (row[3] + row[4]) / 2
+
+    steps = [
+        ("towers alone", [r for r in fusion_table if r[0] == 0 and r[1] == 0]),
+        ("+ label bridge (weight on validation)", [r for r in fusion_table if r[1] == 0]),
+        ("+ hub penalty: query-bank normalisation over training captions", fusion_table),
+    ]
+    lines = [
+        "| step | bridge weight | penalty | Flickr | beyond Flickr | objective |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, rows in steps:
+        if not rows:
+            continue
+        best = max(rows, key=objective)
+        penalty = f"{best[1]} at T {best[2]}" if best[1] else "off"
+        beyond = "-" if best[4] is None else f"{best[4]:.1f}"
+        figures = f"{best[3]:.1f} | {beyond} | {objective(best):.2f}"
+        lines.append(f"| {name} | {best[0]:.1f} | {penalty} | {figures} |")
+    return "\n".join(lines)
+
+
 def write_report(out_dir: Path, metrics: dict, test: TestSet, scores, child, pairs, seed=0) -> Path:
     """Write the plots and report.md into out_dir; returns the report's path."""
     plot_annotations(pairs, out_dir / "annotations.png")
@@ -148,8 +181,17 @@ whichever exists (see `train/targets.py` for why).
 
 ## Training
 Towers: {cfg["members"]} members x {cfg["embed_dim"]} dims; fused score = {cfg["tower_weight"]:.3f} x tower
-+ {cfg["bridge_weight"]:.3f} x bridge (bridge weight chosen on validation);
++ {cfg["bridge_weight"]:.3f} x bridge - the image's hub penalty ({_penalty(cfg)});
 probability = sigmoid({cfg["calib_scale"]:.3f} x score + {cfg["calib_bias"]:.3f}).
+
+### What each part gives on validation
+Mean of R@1, R@5 and R@10 in percent; Flickr: held-out train images' captions;
+beyond Flickr: `train/beyond_flickr.py`'s queries over wallpaper photos mixed
+into them. Each row keeps the one before and is chosen by the mean of both.
+Steps that need a training run of their own (a second backbone, class texts,
+other captions...) are in the README's "Search quality" table.
+
+{steps_table(metrics["fusion_table"])}
 
 ![training](training.png)
 

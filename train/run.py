@@ -14,7 +14,7 @@ from inference.dataset import TestSet, load_test_set
 from inference.evaluate import rank_test_set, ranks_from_scores, test_set_policy
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
 from train.beyond_flickr import dev_set
-from train.calibration import calibrate, no_match_threshold, tune_fusion
+from train.calibration import FusionSet, calibrate, no_match_threshold, tune_fusion
 from train.checkpoint import Checkpoint, DetectorWeights, save_checkpoint
 from train.child_images import DetectorRun, train_child_detector
 from train.encoders import ImageEncoderSpec, build_image_encoder, text_model_dir
@@ -88,7 +88,8 @@ def run(cfg: RunConfig) -> dict:
     config = ModelConfig(image=cfg_spec(cfg), text_model=cfg.text_model, text_dim=text_dim)
     config = config.updated(members=cfg.members) if cfg.members else config
     towers, history = train_towers(cfg, config, data)
-    scorer, fusion_table = fuse(cfg, Scorer(towers, config, data.feats.class_embeddings), data)
+    scorer = Scorer(towers, config, data.feats.class_embeddings, query_bank(data))
+    scorer, fusion_table = fuse(cfg, scorer, data)
     calibration = calibrate_scores(scorer, data)
     detector = fit_child_detector(cfg, data)
     scorer.config = scorer.config.updated(child_threshold=detector.fitted.params.threshold)
@@ -127,20 +128,45 @@ def train_towers(cfg: RunConfig, config: ModelConfig, data: TrainingData):
 
 
 def fuse(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> tuple[Scorer, list]:
-    """Towers + label bridge weights, tuned on validation retrieval, Flickr's and
-    (where its photos are installed) beyond Flickr's; (scorer, table)."""
+    """Towers + label bridge weights and the hub penalty, tuned on validation retrieval,
+    Flickr's and (where its photos are installed) beyond Flickr's; (scorer, table)."""
     pooled, logits = data.center
-    sentences = data.feats.sentences[data.val_text]
-    tower_val, bridge_val = scorer.parts(pooled[data.val_rows], logits[data.val_rows], sentences)
-    dev = _beyond_flickr(cfg, scorer, data)
-    tower_w, bridge_w, table = tune_fusion(tower_val, bridge_val, data.val_owner, dev)
-    scorer.config = scorer.config.updated(tower_weight=tower_w, bridge_weight=bridge_w)
-    return scorer, table
+    gallery = pooled[data.val_rows], logits[data.val_rows]
+    flickr = _fusion_set(scorer, *gallery, data.feats.sentences[data.val_text], data.val_owner)
+    fusion = tune_fusion(flickr, _beyond_flickr(cfg, scorer, data))
+    scorer.config = scorer.config.updated(
+        tower_weight=fusion.tower_weight,
+        bridge_weight=fusion.bridge_weight,
+        bank_strength=fusion.bank_strength,
+        bank_temperature=fusion.bank_temperature,
+    )
+    # served as one more vector column (export/modules.py): scaled like the other
+    # columns so that int8 codes (inference/vectors.py) keep it as precisely
+    penalty = scorer.penalty(*gallery)
+    if penalty.any():
+        largest = np.abs(scorer.image_vectors(*gallery)).max(axis=1)
+        scorer.config = scorer.config.updated(penalty_scale=float(np.median(penalty) / np.median(largest)))
+    return scorer, fusion.table
 
 
-def _beyond_flickr(cfg: RunConfig, scorer: Scorer, data: TrainingData):
-    """(tower [Q, N], bridge [Q, N], owner [Q]) of the queries of train/beyond_flickr.py over
-    their wallpapers mixed with the Flickr validation images; None where not installed."""
+def query_bank(data: TrainingData) -> np.ndarray:
+    """Sentence embeddings [B, 384] of the allowed captions of training-split images: the
+    bank the hub penalty measures each image against (validation images' captions kept out)."""
+    captions = data.prep.captions
+    allowed = ~captions["text_restricted"] & ~captions["image_restricted"]
+    kept = captions[(captions["split"] == "train") & allowed]
+    return data.feats.sentences[[data.feats.text_row[text] for text in kept["query_text"]]]
+
+
+def _fusion_set(scorer: Scorer, pooled, logits, sentences, owner) -> FusionSet:
+    tower, bridge = scorer.parts(pooled, logits, sentences)
+    bank_tower, bank_bridge = scorer.parts(pooled, logits, scorer.bank)
+    return FusionSet(tower, bridge, owner, bank_tower, bank_bridge)
+
+
+def _beyond_flickr(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> FusionSet | None:
+    """The queries of train/beyond_flickr.py over their wallpapers mixed with the Flickr
+    validation images; None where not installed."""
     dev = dev_set(wallpapers(cfg.cache_dir.parent / "people_free"))
     if dev is None:
         print(
@@ -154,7 +180,7 @@ def _beyond_flickr(cfg: RunConfig, scorer: Scorer, data: TrainingData):
     gallery_pooled = np.concatenate([photos["pooled"][0], pooled[data.val_rows]])
     gallery_logits = np.concatenate([photos["logits"][0], logits[data.val_rows]])
     sentences = text_features(dev.queries, text_model_dir(cfg.text_model), cfg.cache_dir)
-    return (*scorer.parts(gallery_pooled, gallery_logits, sentences), dev.owner)
+    return _fusion_set(scorer, gallery_pooled, gallery_logits, sentences, dev.owner)
 
 
 def calibrate_scores(scorer: Scorer, data: TrainingData) -> Calibration:
@@ -241,6 +267,7 @@ def save_run(cfg: RunConfig, scorer: Scorer, data: TrainingData, detector, metri
             fitted.params.to_dict(),
             str(detector.face_models_dir),
         ),
+        query_bank=scorer.bank,
         metrics={"test": metrics["test"], "validation": metrics["validation"]},
     )
     save_checkpoint(cfg.out_dir, checkpoint, text_model_dir(cfg.text_model))
