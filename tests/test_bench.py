@@ -40,3 +40,35 @@ def test_foreign_photos_are_ranked_each_for_its_own_query(models_dir, data_dir):
     assert {row["photo"] for row in figures["ranks"]} == {path.name for path in photos}
     assert all(1 <= row["rank"] <= gallery_size for row in figures["ranks"])
     assert figures["first"] == sum(row["rank"] == 1 for row in figures["ranks"]) <= figures["top5"]
+
+
+def test_real_derived_vectors_are_distinct_variants_that_stay_near_their_photo(models_dir, test_image_paths):
+    """bench.augmented: each variant is embedded for real, differs from the plain photo,
+    and is still closer to its own photo than to the other photos."""
+    import numpy as np
+
+    from bench.augmented import derived_vectors
+    from inference.models import SearchModels
+    from inference.preprocess import load_image
+
+    models = SearchModels(models_dir)
+    photos = test_image_paths[:4]
+    plain = models.embed_images(np.stack([models.preprocess(load_image(p)) for p in photos]))[0]
+    derived = derived_vectors(models, photos, per_photo=3)
+    assert derived.shape == (12, plain.shape[1])
+    assert len(np.unique(derived.round(5), axis=0)) == 12
+    similarity = derived @ plain.T  # [12, 4]
+    own = np.repeat(np.arange(4), 3)
+    assert (similarity.argmax(axis=1) == own).mean() >= 0.75
+    assert not np.allclose(derived[::3], plain, atol=1e-3)
+    np.testing.assert_array_equal(derived, derived_vectors(models, photos, per_photo=3))  # seeded
+
+
+def test_real_derived_bench_rejects_a_bad_size_in_one_line(models_dir):
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.augmented", "--per-photo", "0", "--models", str(models_dir)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--per-photo must be at least 1" in result.stderr and "Traceback" not in result.stderr
