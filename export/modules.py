@@ -21,13 +21,7 @@ from torch import nn
 
 from train.checkpoint import Checkpoint, load_checkpoint
 from train.encoders import SentenceEncoder, build_image_encoder, text_model_dir
-from train.model import DetectorHeads, ModelConfig, TwoTower, bridge_vectors, hub_penalty
-
-
-def weighted_texts(config: ModelConfig, towers: TwoTower, sentences: torch.Tensor) -> torch.Tensor:
-    """Sentence embeddings [N, 384] -> text vectors [N, M * E + 384] without the penalty column."""
-    tower = towers.embed_texts(sentences)  # [N, M * E]
-    return torch.cat([config.tower_weight * tower, config.bridge_weight * sentences], dim=-1)
+from train.model import DetectorHeads, ModelConfig, TwoTower, bridge_vectors, hub_penalty, text_vectors
 
 
 class ImageEncoder(nn.Module):
@@ -39,7 +33,7 @@ class ImageEncoder(nn.Module):
         self.register_buffer("class_embeddings", torch.as_tensor(class_embeddings))
         self.bank: torch.Tensor  # [B, D - 1]: the caption bank's text vectors
         with torch.no_grad():
-            self.register_buffer("bank", weighted_texts(config, towers, torch.as_tensor(bank)))
+            self.register_buffer("bank", text_vectors(config, towers, torch.as_tensor(bank)))
         self.detector = detector
         self.config = config
 
@@ -66,7 +60,7 @@ class TextEncoder(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         sentence = self.sentence(input_ids, attention_mask)  # [N, 384], unit norm
-        vectors = weighted_texts(self.config, self.towers, sentence)
+        vectors = text_vectors(self.config, self.towers, sentence)
         column = vectors[:, :1] * 0.0 - self.config.penalty_scale  # [N, 1], batch size dynamic in ONNX
         return torch.cat([vectors, column], dim=-1)
 

@@ -101,6 +101,14 @@ def bridge_vectors(logits: torch.Tensor, class_embeddings: torch.Tensor, tempera
     return nn.functional.normalize(probs @ class_embeddings, dim=-1)
 
 
+def text_vectors(config: ModelConfig, towers: TwoTower, sentences: torch.Tensor) -> torch.Tensor:
+    """Sentence embeddings [N, 384] -> text vectors [N, M * E + 384], fusion weights included:
+    their dot product with an image's [tower embedding, bridge vector] is the fused score
+    (before the hub penalty's column, which export/modules.py appends)."""
+    tower = towers.embed_texts(sentences)  # [N, M * E]
+    return torch.cat([config.tower_weight * tower, config.bridge_weight * sentences], dim=-1)
+
+
 def hub_penalty(scores: torch.Tensor, temperature: float, strength: float) -> torch.Tensor:
     """Query-bank normalisation against hubness (QB-Norm, Bogolin et al. 2022; the
     inverted softmax of Smith et al. 2017): fused scores [B, N] of a bank of B

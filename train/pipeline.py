@@ -25,7 +25,7 @@ from train.encoders import (
     text_model_dir,
 )
 from train.features import DEFAULT_CACHE_DIR, image_features, text_features
-from train.model import ModelConfig, bridge_vectors, hub_penalty
+from train.model import ModelConfig, bridge_vectors, hub_penalty, text_vectors
 from train.prepare import Prepared
 from train.targets import MATCH_THRESHOLD, expert_target
 from train.towers import PositivePairs, TowerTrainingConfig
@@ -139,13 +139,11 @@ class Scorer:
 
     def parts(self, pooled, logits, sentences) -> tuple[np.ndarray, np.ndarray]:
         """Tower and bridge cosine matrices [Q, N] for texts x images."""
+        vectors = self.image_vectors(pooled, logits)
+        tower_dims = vectors.shape[1] - sentences.shape[1]
         with torch.no_grad():
-            s = torch.from_numpy(sentences)
-            img = self.towers.embed_images(torch.from_numpy(pooled))
-            bridge = bridge_vectors(
-                torch.from_numpy(logits), self.class_embeddings, self.config.bridge_temperature
-            )
-            return (self.towers.embed_texts(s) @ img.T).numpy(), (s @ bridge.T).numpy()
+            texts = self.towers.embed_texts(torch.from_numpy(sentences)).numpy()
+        return texts @ vectors[:, :tower_dims].T, sentences @ vectors[:, tower_dims:].T
 
     def image_vectors(self, pooled, logits) -> np.ndarray:
         """[N, M * E + 384]: tower embeddings and bridge vectors, as the image encoder serves them."""
@@ -157,27 +155,40 @@ class Scorer:
 
     def weighted(self, pooled, logits, sentences) -> np.ndarray:
         """tower_weight x tower + bridge_weight x bridge [Q, N], before the hub penalty."""
-        tower, bridge = self.parts(pooled, logits, sentences)
-        return self.config.tower_weight * tower + self.config.bridge_weight * bridge
+        return self._against(sentences, self.image_vectors(pooled, logits))
 
     def penalty(self, pooled, logits) -> np.ndarray:
         """Each image's hub penalty [N] (train/model.py hub_penalty); zeros where off."""
-        if not self.config.bank_strength or not len(self.bank):
-            return np.zeros(len(pooled), np.float32)
-        scores = torch.from_numpy(self.weighted(pooled, logits, self.bank))
-        return hub_penalty(scores, self.config.bank_temperature, self.config.bank_strength).numpy()
+        return self._penalty_of(self.image_vectors(pooled, logits))
 
     def fused(self, pooled, logits, sentences) -> np.ndarray:
-        return self.weighted(pooled, logits, sentences) - self.penalty(pooled, logits)[None, :]
+        vectors = self.image_vectors(pooled, logits)
+        return self._against(sentences, vectors) - self._penalty_of(vectors)[None, :]
+
+    def _against(self, sentences, vectors) -> np.ndarray:
+        """Sentences [Q, 384] as served text vectors (train/model.py text_vectors) against
+        image vectors [N, M * E + 384]: weighted scores [Q, N]."""
+        with torch.no_grad():
+            texts = text_vectors(self.config, self.towers, torch.from_numpy(sentences)).numpy()
+        return texts @ vectors.T
+
+    def _penalty_of(self, vectors) -> np.ndarray:
+        if not self.config.bank_strength or not len(self.bank):
+            return np.zeros(len(vectors), np.float32)
+        scores = torch.from_numpy(self._against(self.bank, vectors))
+        return hub_penalty(scores, self.config.bank_temperature, self.config.bank_strength).numpy()
 
 
 def pair_scores(scorer: Scorer, pooled, logits, sentences, image_idx, text_idx) -> np.ndarray:
     """Fused score [P] of pairs (image_idx[i], text_idx[i]), batched by image."""
     out = np.empty(len(image_idx), dtype=np.float32)
-    for image in np.unique(image_idx):
+    images = np.unique(image_idx)
+    # once for all images: each penalty scores the whole caption bank
+    penalty = dict(zip(images, scorer.penalty(pooled[images], logits[images]), strict=True))
+    for image in images:
         sel = np.nonzero(image_idx == image)[0]
-        scores = scorer.fused(pooled[[image]], logits[[image]], sentences[text_idx[sel]])
-        out[sel] = scores[:, 0]
+        scores = scorer.weighted(pooled[[image]], logits[[image]], sentences[text_idx[sel]])
+        out[sel] = scores[:, 0] - penalty[image]
     return out
 
 
