@@ -23,11 +23,10 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 from tqdm import tqdm
 
-from bench.vectors import CACHE, synthetic_gallery
+from bench.vectors import CACHE, real_inputs, synthetic_gallery
 from inference.atomic import atomic_write
 from inference.dataset import DataError, load_test_set, locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
-from inference.policy import is_restricted_text
 from inference.preprocess import load_image
 from inference.ranking import ApproximateRanker, top_k
 from inference.vectors import Int8Rows
@@ -118,24 +117,22 @@ def ann_recall(gallery: np.ndarray, queries: np.ndarray, k: int = 10) -> float:
 def measure(models: SearchModels, data_dir: Path, per_photo: int) -> dict:
     test = load_test_set(data_dir)
     photos = sorted((data_dir / "train_images").glob("*.jpg")) + [test.image_dir / n for n in test.images]
-    real = np.concatenate(
-        [
-            models.embed_images(np.stack([models.preprocess(load_image(p)) for p in photos[i : i + BATCH]]))[
-                0
-            ]
-            for i in range(0, len(photos), BATCH)
-        ]
-    )
+    real = real_inputs(models, data_dir)  # the train photos' indexed vectors, the allowed test queries
     derived = cached_derived(models, photos, per_photo)
-    synthetic = synthetic_gallery(real, len(derived))
-    texts = [t for t in test.queries["query_text"] if not is_restricted_text(t)]
-    queries = models.embed_texts(texts)
+    synthetic = synthetic_gallery(real.images, len(derived))
+    queries = models.embed_texts(real.texts)
     return {
         "photos": len(photos),
         "per_photo": per_photo,
-        "queries": len(texts),
-        "real_derived": {**statistics(real, derived), "ann_recall_at_10": ann_recall(derived, queries)},
-        "synthetic": {**statistics(real, synthetic), "ann_recall_at_10": ann_recall(synthetic, queries)},
+        "queries": len(real.texts),
+        "real_derived": {
+            **statistics(real.images, derived),
+            "ann_recall_at_10": ann_recall(derived, queries),
+        },
+        "synthetic": {
+            **statistics(real.images, synthetic),
+            "ann_recall_at_10": ann_recall(synthetic, queries),
+        },
     }
 
 
