@@ -5,7 +5,8 @@ import pytest
 
 from inference.dataset import DataError, load_test_set, locate_data_dir
 from train.data import load_train_set
-from train.prepare import prepare
+from inference.policy import is_restricted_text
+from train.prepare import own_child_labels, prepare
 
 
 def test_real_data_loads(data_dir):
@@ -66,3 +67,17 @@ def test_split_is_by_image_and_policy_flags(data_dir):
     flagged = prep.pairs[prep.pairs["text_restricted"]]
     assert flagged["query_text"].str.contains(r"(?i)\b(?:boy|girl|child|kid)", regex=True).mean() > 0.9
     assert prep.counts["pairs_dropped_by_policy"] >= len(flagged)
+
+
+def test_detector_labels_come_from_an_images_own_captions(data_dir):
+    prep = prepare(data_dir, validation_share=0.2, seed=0)
+    own = own_child_labels(prep.train_set)
+    assert own.index.tolist() == prep.train_set.images
+    assert not (own & ~prep.child_images).any()  # own captions are among the known ones
+    # Images kept out of training only through others' captions that annotators matched
+    # to them (dogs in a pool matched to "a boy swims"): none of their own captions names a child.
+    by_match_only = prep.child_images & ~own
+    assert by_match_only.any()
+    captions = prep.train_set.captions
+    their_own = captions[captions["image"].isin(by_match_only[by_match_only].index)]["query_text"]
+    assert not their_own.map(is_restricted_text).any()

@@ -1,8 +1,8 @@
 """The training run's detector step: gather its inputs, fit it, report it.
 
-Inputs: the train images (child labels from their captions, person labels from
-the same captions), people-free photos as negatives (train/people_free.py),
-each with pooled features and face/age features. Reported: each signal and
+Inputs: the train images (child and person labels from their own captions),
+people-free photos as negatives (train/people_free.py), each with pooled
+features and face/age features. Reported: each signal and
 the combination on the test images read as an uncaptioned folder (labels from
 the test captions) and on the held-out people-free photos.
 """
@@ -22,7 +22,7 @@ from train.encoders import ImageEncoderSpec, build_image_encoder
 from train.face_nets import DEFAULT_FACE_MODELS_DIR, build_face_models
 from train.features import face_features, image_features
 from train.people_free import people_free_photos
-from train.prepare import Prepared, person_image_labels
+from train.prepare import Prepared, own_child_labels, person_image_labels
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def train_child_detector(
     test_paths = [test.image_dir / name for name in test.images]
     pooled = np.concatenate([train_pooled, _pooled(negatives, spec, cache_dir)])
     faces = face_features(train_paths + negatives, face_dir, cache_dir)
-    child = np.concatenate([prep.child_images.to_numpy(), np.zeros(len(negatives))]).astype(int)
+    child = np.concatenate([own_child_labels(prep.train_set).to_numpy(), np.zeros(len(negatives))]).astype(int)
     person = np.concatenate(
         [person_image_labels(prep.train_set).to_numpy(), np.zeros(len(negatives))]
     ).astype(int)

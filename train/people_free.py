@@ -7,7 +7,7 @@ never from the repository (`scripts/fetch_people_free.sh` installs them):
 - test, never trained on: the sample photos scikit-image and scikit-learn ship
   (coffee, a cat, the moon, coins, bricks...), minus the two that show a person.
 
-Each picture is shrunk once to `MAX_SIDE_PX` into the cache (wallpapers are 5K
+Each wallpaper is shrunk once to `MAX_SIDE_PX` into the cache (wallpapers are 5K
 PNGs: decoding them at every run would cost more than training).
 """
 
@@ -123,7 +123,9 @@ def wallpapers(cache: Path) -> list[Path]:
 
 
 def people_free_photos(cache: Path) -> tuple[list[Path], list[Path]]:
-    """(training negatives with their crops, held-out test photos), all in `cache`."""
+    """(training negatives with their crops, in `cache`; held-out test photos). The test
+    photos are the packages' own files, read as a user's gallery would hold them (a
+    shrunk JPEG copy found two faces on a motorcycle where the original has one)."""
     negatives = wallpapers(cache)
     if not negatives:
         print(
@@ -131,4 +133,4 @@ def people_free_photos(cache: Path) -> tuple[list[Path], list[Path]]:
             "the child-image detector is trained without negatives and will withhold more ordinary photos",
             file=sys.stderr,
         )
-    return negatives + _crops(negatives, cache / "train-crops"), _shrunk(_package_samples(), cache / "test")
+    return negatives + _crops(negatives, cache / "train-crops"), _package_samples()

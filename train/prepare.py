@@ -62,8 +62,20 @@ def mentions_person(text: str) -> bool:
 
 def person_image_labels(train_set: TrainSet) -> pd.Series:
     """Per image: does any of its own captions name a person?"""
+    return _own_captions_any(train_set, mentions_person)
+
+
+def own_child_labels(train_set: TrainSet) -> pd.Series:
+    """Per image: is any of its own captions restricted? The detector learns from these,
+    the labels its test figures use (a test image's own captions). `child_image_labels`
+    also counts others' captions that annotators matched to the image: right for keeping
+    images out of training, but it also flags dogs in a pool matched to "a boy swims"."""
+    return _own_captions_any(train_set, is_restricted_text)
+
+
+def _own_captions_any(train_set: TrainSet, flag) -> pd.Series:
     captions = train_set.captions
-    flags = captions["query_text"].map(mentions_person)
+    flags = captions["query_text"].map(flag)
     return flags.groupby(captions["image"]).any().reindex(train_set.images, fill_value=False)
 
 
