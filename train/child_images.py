@@ -2,9 +2,9 @@
 
 Inputs: the train images (child and person labels from their own captions),
 people-free photos as negatives (train/people_free.py), each with pooled
-features and face/age features. Reported: each signal and
-the combination on the test images read as an uncaptioned folder (labels from
-the test captions) and on the held-out people-free photos.
+features and face/age features. Reported: each signal and the combination on
+the test images read as an uncaptioned folder (labels from the test captions)
+and on the held-out people-free photos.
 """
 
 from __future__ import annotations
@@ -58,10 +58,9 @@ def train_child_detector(
     test_paths = [test.image_dir / name for name in test.images]
     pooled = np.concatenate([train_pooled, _pooled(negatives, spec, cache_dir)])
     faces = face_features(train_paths + negatives, face_dir, cache_dir)
-    child = np.concatenate([own_child_labels(prep.train_set).to_numpy(), np.zeros(len(negatives))]).astype(int)
-    person = np.concatenate(
-        [person_image_labels(prep.train_set).to_numpy(), np.zeros(len(negatives))]
-    ).astype(int)
+    no_one = np.zeros(len(negatives))
+    child = np.concatenate([own_child_labels(prep.train_set).to_numpy(), no_one]).astype(int)
+    person = np.concatenate([person_image_labels(prep.train_set).to_numpy(), no_one]).astype(int)
     print(
         f"child-image detector: {len(train_paths)} train images ({child.sum()} with children), "
         f"{len(negatives)} people-free negatives",
