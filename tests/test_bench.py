@@ -72,3 +72,37 @@ def test_real_derived_bench_rejects_a_bad_size_in_one_line(models_dir):
     )
     assert result.returncode == 2 and result.stdout == ""
     assert "--per-photo must be at least 1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_larger_test_adds_validation_images_with_their_own_captions(models_dir, data_dir):
+    """bench.larger_test through its CLI: one gallery of the 70 test images plus 3
+    validation images, every query ranked, JSON only on stdout."""
+    import pandas as pd
+
+    from bench.larger_test import validation_split
+
+    command = [sys.executable, "-m", "bench.larger_test", "--draws", "1", "--extra", "3"]
+    result = subprocess.run(
+        command + ["--models", str(models_dir), "--data", str(data_dir)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout)
+    (draw,) = figures["draws"]
+    test_images = len(pd.read_csv(data_dir / "test_images.csv"))
+    test_queries = len(pd.read_csv(data_dir / "test_queries.csv", sep="|"))
+    own = validation_split(data_dir).train_set.captions.groupby("image").size()
+    assert draw["images"] == test_images + 3
+    assert test_queries + 3 * own.min() <= draw["queries"] <= test_queries + 3 * own.max()
+    assert 0 < draw["recall@1"] <= draw["recall@5"] <= draw["recall@10"] <= 100
+    assert figures["mean"] == {key: draw[key] for key in ("recall@1", "recall@5", "recall@10", "mrr")}
+
+
+def test_larger_test_rejects_more_extra_images_than_validation_has_in_one_line(models_dir, data_dir):
+    command = [sys.executable, "-m", "bench.larger_test", "--draws", "1", "--extra", "100000"]
+    result = subprocess.run(
+        command + ["--models", str(models_dir), "--data", str(data_dir)], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("error: --extra 100000: the validation split has only")
+    assert "Traceback" not in result.stderr
