@@ -1,6 +1,7 @@
 """The three exported graphs, rebuilt from a training checkpoint.
 
-image encoder: pixels [N, 3, S, S] -> image_vectors [N, D], detector_logits [N, 2] (child, person)
+image encoder: pixels [N, V, 3, S, S] -> image_vectors [N, D], detector_logits [N, 2] (child, person);
+               V views of each picture (inference.preprocess.SERVED_VIEWS), pooled features averaged
 text encoder:  input_ids, attention_mask [N, L] -> text_vectors [N, D]
 scoring head:  text_vectors [Q, D], image_vectors [N, D] -> probabilities [Q, N]
 
@@ -38,7 +39,10 @@ class ImageEncoder(nn.Module):
         self.config = config
 
     def forward(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        pooled, logits = self.backbone(pixels)  # [N, F], [N, 1000]
+        views = pixels.shape[1]
+        pooled, logits = self.backbone(pixels.flatten(0, 1))  # [N * V, F], [N * V, 1000]
+        pooled = pooled.unflatten(0, (-1, views)).mean(dim=1)  # [N, F]: as training's served()
+        logits = logits.unflatten(0, (-1, views)).mean(dim=1)  # [N, 1000]
         tower = self.towers.embed_images(pooled)  # [N, M * E]
         bridge = bridge_vectors(logits, self.class_embeddings, self.config.bridge_temperature)  # [N, 384]
         vectors = torch.cat([tower, bridge], dim=-1)

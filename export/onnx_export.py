@@ -25,7 +25,7 @@ from inference.models import (
     TOKENIZER_DIR,
     file_sha256,
 )
-from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, load_image, preprocess
+from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, SERVED_VIEWS, load_image, served_views
 from inference.text import MAX_TOKENS, TextTokenizer
 from train.checkpoint import TOKENIZER_FILES, load_checkpoint, tokenizer_dir
 
@@ -72,7 +72,8 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
     for name in TOKENIZER_FILES:
         if (tokenizer_src / name).is_file():
             shutil.copy(tokenizer_src / name, folder / TOKENIZER_DIR / name)
-    pixels = np.stack([preprocess(load_image(p), config.image.input_size) for p in images])
+    size = config.image.input_size
+    pixels = np.stack([served_views(load_image(p), size) for p in images])  # [N, V, 3, S, S]
     tokens = TextTokenizer(folder / TOKENIZER_DIR)(captions)
     pixel_t = torch.from_numpy(pixels)
     token_t = {k: torch.from_numpy(v) for k, v in tokens.items()}
@@ -151,7 +152,7 @@ def write_manifest(folder: Path, exported: dict, checkpoint: Path) -> dict:
             "input_size": exported["input_size"],
             "resize_shorter_side": round(exported["input_size"] * 256 / 224),
             "interpolation": "bicubic",
-            "crop": "center",
+            "views": list(SERVED_VIEWS),
             "mean": IMAGENET_MEAN.tolist(),
             "std": IMAGENET_STD.tolist(),
             "max_tokens": MAX_TOKENS,

@@ -19,7 +19,7 @@ from inference.dataset import TestSet
 from inference.evaluate import QUERY_BATCH as BATCH
 from inference.evaluate import rank_test_set, ranks_from_scores
 from inference.models import IMAGE_ENCODER, TEXT_ENCODER, TEXT_ENCODER_INT8, TOKENIZER_DIR
-from inference.preprocess import load_image, preprocess
+from inference.preprocess import load_image, served_views
 from inference.text import TextTokenizer
 
 
@@ -41,7 +41,7 @@ def quantize_and_measure(folder: Path, test: TestSet, input_size: int) -> dict:
     )
     options = ort.SessionOptions()
     image = ort.InferenceSession(str(folder / IMAGE_ENCODER), options, providers=["CPUExecutionProvider"])
-    pixels = np.stack([preprocess(load_image(test.image_dir / n), input_size) for n in test.images])
+    pixels = np.stack([served_views(load_image(test.image_dir / n), input_size) for n in test.images])
     image_vectors = image.run(None, {"pixels": pixels})[0]
     texts = test.queries["query_text"].tolist()
     tokenizer = TextTokenizer(folder / TOKENIZER_DIR)

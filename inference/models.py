@@ -17,7 +17,7 @@ from inference.dataset import REPO_ROOT
 from inference.detector import DetectorParams
 from inference.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
 from inference.faces import FaceModels
-from inference.preprocess import preprocess, resized_short_side
+from inference.preprocess import SERVED_VIEWS, resized_short_side, served_views
 from inference.text import TextTokenizer
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
@@ -100,6 +100,12 @@ class SearchModels:
         if self.text_encoder not in self.manifest["files"]:
             raise ModelFilesError(f"{self.dir / self.text_encoder}: not exported; export with --int8")
         self.input_size = int(self.manifest["preprocessing"]["input_size"])
+        views = self.manifest["preprocessing"].get("views", ["center"])
+        if views != list(SERVED_VIEWS):
+            raise ModelFilesError(
+                f"{self.dir}: exported for image views {views}, this code feeds {list(SERVED_VIEWS)}; "
+                + REBUILD_HINT.format(models=self.dir)
+            )
         self.detector = DetectorParams.from_dict(self.manifest["detector"])
         self.child_threshold = self.detector.threshold
         # 0 (never "no good match") for models exported before the level was measured
@@ -144,11 +150,11 @@ class SearchModels:
         return resized_short_side(self.input_size), FACE_MAX_SIDE_PX
 
     def preprocess(self, image) -> np.ndarray:
-        """PIL RGB image -> float32 [3, S, S]."""
-        return preprocess(image, self.input_size)
+        """PIL RGB image -> float32 [V, 3, S, S], its SERVED_VIEWS."""
+        return served_views(image, self.input_size)
 
     def embed_images(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """pixels [N, 3, S, S] -> (image vectors [N, D], detector head logits [N, 2])."""
+        """pixels [N, V, 3, S, S] -> (image vectors [N, D], detector head logits [N, 2])."""
         vectors, heads = self._image_session.run(None, {"pixels": pixels.astype(np.float32)})
         return vectors, heads
 

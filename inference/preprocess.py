@@ -3,7 +3,8 @@ export checks and serving, so the three cannot drift apart.
 
 `preprocess` reproduces torchvision's
 `Compose([Resize(round(size * 256 / 224), BICUBIC), CenterCrop(size), ToTensor(),
-Normalize(IMAGENET_MEAN, IMAGENET_STD)])`.
+Normalize(IMAGENET_MEAN, IMAGENET_STD)])`. The image encoder sees two views of
+each picture (`SERVED_VIEWS`, `served_views`) and averages their pooled features.
 """
 
 from __future__ import annotations
@@ -101,5 +102,23 @@ def normalize(image: Image.Image) -> np.ndarray:
 
 
 def preprocess(image: Image.Image, size: int) -> np.ndarray:
-    """PIL RGB image -> float32 [3, size, size] ready for the image encoder."""
+    """PIL RGB image -> float32 [3, size, size]: the centre crop."""
     return normalize(resize_and_crop(image, size))
+
+
+def full_view(image: Image.Image, size: int) -> np.ndarray:
+    """PIL RGB image -> float32 [3, size, size]: the whole picture squashed to a square,
+    nothing cropped away."""
+    return normalize(image.resize((size, size), Image.Resampling.BICUBIC))
+
+
+#: The views of a picture whose pooled features the image encoder averages. The whole
+#: picture sees what the centre crop cuts off: with both, Flickr validation mean
+#: recall rose from 65.9 to 68.3 (README, "Search quality").
+SERVED_VIEWS = ("center", "full")
+_VIEWS = {"center": preprocess, "full": full_view}
+
+
+def served_views(image: Image.Image, size: int) -> np.ndarray:
+    """PIL RGB image -> float32 [len(SERVED_VIEWS), 3, size, size] for the image encoder."""
+    return np.stack([_VIEWS[view](image, size) for view in SERVED_VIEWS])

@@ -1,6 +1,9 @@
 """The exported ONNX files against PyTorch, on real images and captions."""
 
+import dataclasses
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,7 +12,7 @@ import torch
 from export.modules import load_modules
 from export.onnx_export import ExportCheckError, export_run
 from inference.models import ModelFilesError, SearchModels
-from inference.preprocess import load_image, preprocess
+from inference.preprocess import SERVED_VIEWS, load_image, served_views
 
 
 def test_manifest_records_checks_and_checksums(models_dir):
@@ -29,7 +32,7 @@ def test_onnx_matches_pytorch_on_new_batch_shapes(trained_run, models_dir, test_
     """Dynamic axes: other batch sizes and sequence lengths than the export used."""
     _, image, text, head = load_modules(trained_run / "model.pt")
     models = SearchModels(models_dir)
-    pixels = np.stack([preprocess(load_image(p), 224) for p in test_image_paths[-3:]])
+    pixels = np.stack([served_views(load_image(p), 224) for p in test_image_paths[-3:]])  # [3, V, 3, S, S]
     texts = ["dog", "a man in a red jacket climbs a steep rock face above the sea " * 4]
     tokens = models.tokenizer(texts)
     with torch.no_grad():
@@ -45,7 +48,26 @@ def test_onnx_matches_pytorch_on_new_batch_shapes(trained_run, models_dir, test_
     np.testing.assert_allclose(models.probabilities(got_text, got_image), want_prob.numpy(), atol=1e-3)
 
 
-def test_served_score_is_the_fused_score_less_the_hub_penalty(trained_run, models_dir, test_image_paths):
+@pytest.fixture(scope="module")
+def penalised_run(trained_run, models_dir, tmp_path_factory):
+    """(run folder, models folder) whose checkpoint applies the hub penalty. Validation
+    may choose no penalty for the small test run; then a copy with it turned on
+    (strength 0.75, T 0.25) is saved and exported."""
+    from train.checkpoint import load_checkpoint, save_checkpoint, tokenizer_dir
+
+    checkpoint = load_checkpoint(trained_run / "model.pt")
+    if checkpoint.config.bank_strength > 0:
+        return trained_run, models_dir
+    run = tmp_path_factory.mktemp("penalised")
+    config = checkpoint.config.updated(bank_strength=0.75, bank_temperature=0.25)
+    tokenizer = tokenizer_dir(trained_run / "model.pt")
+    save_checkpoint(run, dataclasses.replace(checkpoint, config=config), tokenizer)
+    models = run / "models"
+    subprocess.run([sys.executable, "-m", "export", "--run", str(run), "--out", str(models)], check=True)
+    return run, models
+
+
+def test_served_score_is_the_fused_score_less_the_hub_penalty(penalised_run, test_image_paths):
     """text_vectors @ image_vectors.T, as every store ranks by, equals training's fused
     score (tower + bridge - each image's hub penalty against the caption bank)."""
     from train.checkpoint import load_checkpoint
@@ -53,17 +75,20 @@ def test_served_score_is_the_fused_score_less_the_hub_penalty(trained_run, model
     from train.model import TwoTower
     from train.pipeline import Scorer
 
-    checkpoint = load_checkpoint(trained_run / "model.pt")
+    run, models_dir = penalised_run
+    checkpoint = load_checkpoint(run / "model.pt")
     config = checkpoint.config
-    assert config.bank_strength > 0 and len(checkpoint.query_bank) > 100  # chosen on validation
+    assert config.bank_strength > 0 and len(checkpoint.query_bank) > 100
     towers = TwoTower(config, members=config.members)
     towers.load_state_dict(checkpoint.towers)
     scorer = Scorer(towers.eval(), config, checkpoint.class_embeddings, checkpoint.query_bank)
     models = SearchModels(models_dir)
-    pixels = np.stack([preprocess(load_image(p), 224) for p in test_image_paths[:4]])
+    pixels = np.stack([served_views(load_image(p), 224) for p in test_image_paths[:4]])  # [4, V, 3, S, S]
     texts = ["a dog runs on the beach", "two men play football"]
     with torch.no_grad():
-        pooled, logits = build_image_encoder(config.image)(torch.from_numpy(pixels))
+        pooled, logits = build_image_encoder(config.image)(torch.from_numpy(pixels).flatten(0, 1))
+        # training's served features: each picture's views averaged
+        pooled, logits = (x.unflatten(0, (4, len(SERVED_VIEWS))).mean(dim=1) for x in (pooled, logits))
         sentences = SentenceEncoder(text_model_dir(config.text_model))(
             **{k: torch.from_numpy(v) for k, v in models.tokenizer(texts).items()}
         )

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from inference.preprocess import ImageError, load_image, preprocess
+from inference.preprocess import SERVED_VIEWS, ImageError, load_image, served_views
 
 SUFFIXES = [".jpg", ".png", ".gif", ".webp", ".bmp"]
 
@@ -37,7 +37,7 @@ def _load_or_refuse(path) -> None:
         assert str(error)  # a reason for the skipped list
         return
     assert image.mode == "RGB"
-    assert preprocess(image, 32).shape == (3, 32, 32)
+    assert served_views(image, 32).shape == (len(SERVED_VIEWS), 3, 32, 32)  # what indexing feeds
 
 
 @FUZZ

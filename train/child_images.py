@@ -20,7 +20,7 @@ from inference.dataset import TestSet
 from train.detector import FittedDetector, detector_rates, fit_detector
 from train.encoders import ImageEncoderSpec, build_image_encoder
 from train.face_nets import DEFAULT_FACE_MODELS_DIR, build_face_models
-from train.features import face_features, image_features
+from train.features import face_features, served_features
 from train.people_free import people_free_photos
 from train.prepare import Prepared, own_child_labels, person_image_labels
 
@@ -35,9 +35,7 @@ class DetectorRun:
 def _pooled(paths: list[Path], spec: ImageEncoderSpec, cache_dir: Path) -> np.ndarray:
     if not paths:
         return np.zeros((0, spec.feature_dim), np.float32)
-    return image_features(paths, spec, partial(build_image_encoder, spec), ("center",), cache_dir)["pooled"][
-        0
-    ]
+    return served_features(paths, spec, partial(build_image_encoder, spec), cache_dir)[0]
 
 
 def train_child_detector(

@@ -19,7 +19,7 @@ from PIL import Image, ImageOps
 from torch import nn
 from tqdm import tqdm
 
-from inference.preprocess import load_image, normalize, preprocess
+from inference.preprocess import SERVED_VIEWS, full_view, load_image, preprocess
 from inference.text import TextTokenizer
 from train.encoders import ImageEncoderSpec, SentenceEncoder
 
@@ -34,16 +34,12 @@ def _view_flip(image: Image.Image, size: int) -> np.ndarray:
     return preprocess(ImageOps.mirror(image), size)
 
 
-def _view_full(image: Image.Image, size: int) -> np.ndarray:
-    """The whole picture squashed to a square: nothing cropped away."""
-    return normalize(image.resize((size, size), Image.Resampling.BICUBIC))
-
-
-#: Training-time augmentation views; serving uses "center" only.
+#: Training-time augmentation views; serving averages the pooled features of
+#: inference.preprocess.SERVED_VIEWS.
 VIEWS: dict[str, Callable[[Image.Image, int], np.ndarray]] = {
     "center": _view_center,
     "flip": _view_flip,
-    "full": _view_full,
+    "full": full_view,
 }
 
 
@@ -93,6 +89,18 @@ def image_features(
         return {"pooled": np.concatenate(pooled, 1), "logits": np.concatenate(logits, 1)}
 
     return _load_or_compute(cache_dir, key, compute)
+
+
+def served_features(
+    paths: Sequence[Path],
+    spec: ImageEncoderSpec,
+    encoder: Callable[[], nn.Module],
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the served image encoder computes from its pooled features: pooled [N, F] and
+    ImageNet logits [N, 1000], each averaged over SERVED_VIEWS."""
+    features = image_features(paths, spec, encoder, SERVED_VIEWS, cache_dir)
+    return features["pooled"].mean(axis=0), features["logits"].mean(axis=0)
 
 
 def text_features(

@@ -16,6 +16,7 @@ from scipy.stats import kendalltau
 from sklearn.metrics import roc_auc_score
 
 from inference.dataset import TestSet
+from inference.preprocess import SERVED_VIEWS
 from train.class_texts import class_texts
 from train.encoders import (
     DEFAULT_IMAGE_ENCODER,
@@ -24,7 +25,7 @@ from train.encoders import (
     build_image_encoder,
     text_model_dir,
 )
-from train.features import DEFAULT_CACHE_DIR, image_features, text_features
+from train.features import DEFAULT_CACHE_DIR, image_features, served_features, text_features
 from train.model import ModelConfig, bridge_vectors, hub_penalty, text_vectors
 from train.prepare import Prepared
 from train.targets import MATCH_THRESHOLD, expert_target
@@ -70,6 +71,12 @@ class Features:
         row = self.views.index(name)
         return self.train_pooled[row], self.train_logits[row]
 
+    def served(self) -> tuple[np.ndarray, np.ndarray]:
+        """Train pooled features [N, F] and logits [N, 1000] as the image encoder serves
+        them: averaged over SERVED_VIEWS."""
+        views = [self.view(name) for name in SERVED_VIEWS]
+        return np.mean([p for p, _ in views], axis=0), np.mean([lg for _, lg in views], axis=0)
+
 
 def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
     spec = ImageEncoderSpec(cfg.image_encoder, cfg.image_weights)
@@ -77,7 +84,7 @@ def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
     train_paths = [prep.train_set.image_dir / name for name in prep.train_set.images]
     train = image_features(train_paths, spec, encoder, cfg.views, cfg.cache_dir)
     test_paths = [test.image_dir / name for name in test.images]
-    tested = image_features(test_paths, spec, encoder, ("center",), cfg.cache_dir)
+    test_pooled, test_logits = served_features(test_paths, spec, encoder, cfg.cache_dir)
     per_class = class_texts()
     prompts = [text for own in per_class for text in own]
     texts = sorted(
@@ -92,8 +99,8 @@ def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
         tuple(cfg.views),
         train["pooled"],
         train["logits"],
-        tested["pooled"][0],
-        tested["logits"][0],
+        test_pooled,
+        test_logits,
         embedded[: len(texts)],
         {t: i for i, t in enumerate(texts)},
         class_emb.astype(np.float32),

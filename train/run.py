@@ -18,7 +18,7 @@ from train.calibration import FusionSet, calibrate, no_match_threshold, tune_fus
 from train.checkpoint import Checkpoint, DetectorWeights, save_checkpoint
 from train.child_images import DetectorRun, train_child_detector
 from train.encoders import ImageEncoderSpec, build_image_encoder, text_model_dir
-from train.features import image_features, text_features
+from train.features import served_features, text_features
 from train.model import ModelConfig
 from train.people_free import wallpapers
 from train.pipeline import (
@@ -66,9 +66,9 @@ class TrainingData:
     test_child: np.ndarray  # [N_test] child label of each test image, from its captions
 
     @property
-    def center(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pooled features [N, F] and ImageNet logits [N, 1000] of the view serving uses."""
-        return self.feats.view("center")
+    def served(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pooled features [N, F] and ImageNet logits [N, 1000] as serving computes them."""
+        return self.feats.served()
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def train_towers(cfg: RunConfig, config: ModelConfig, data: TrainingData):
         f"validating on {len(data.val_text)} captions of {len(data.val_rows)} images",
         file=sys.stderr,
     )
-    pooled, _ = data.center
+    pooled, _ = data.served
     validation = (pooled[data.val_rows], data.feats.sentences[data.val_text], data.val_owner)
     return train_ensemble(
         config, data.feats.train_pooled, data.feats.sentences, positives, validation, cfg.towers, cfg.seed
@@ -130,7 +130,7 @@ def train_towers(cfg: RunConfig, config: ModelConfig, data: TrainingData):
 def fuse(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> tuple[Scorer, list]:
     """Towers + label bridge weights and the hub penalty, tuned on validation retrieval,
     Flickr's and (where its photos are installed) beyond Flickr's; (scorer, table)."""
-    pooled, logits = data.center
+    pooled, logits = data.served
     gallery = pooled[data.val_rows], logits[data.val_rows]
     flickr = _fusion_set(scorer, *gallery, data.feats.sentences[data.val_text], data.val_owner)
     fusion = tune_fusion(flickr, _beyond_flickr(cfg, scorer, data))
@@ -175,10 +175,11 @@ def _beyond_flickr(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> Fusion
         )
         return None
     spec = cfg_spec(cfg)
-    photos = image_features(dev.photos, spec, partial(build_image_encoder, spec), ("center",), cfg.cache_dir)
-    pooled, logits = data.center
-    gallery_pooled = np.concatenate([photos["pooled"][0], pooled[data.val_rows]])
-    gallery_logits = np.concatenate([photos["logits"][0], logits[data.val_rows]])
+    encoder = partial(build_image_encoder, spec)
+    photo_pooled, photo_logits = served_features(dev.photos, spec, encoder, cfg.cache_dir)
+    pooled, logits = data.served
+    gallery_pooled = np.concatenate([photo_pooled, pooled[data.val_rows]])
+    gallery_logits = np.concatenate([photo_logits, logits[data.val_rows]])
     sentences = text_features(dev.queries, text_model_dir(cfg.text_model), cfg.cache_dir)
     return _fusion_set(scorer, gallery_pooled, gallery_logits, sentences, dev.owner)
 
@@ -186,7 +187,7 @@ def _beyond_flickr(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> Fusion
 def calibrate_scores(scorer: Scorer, data: TrainingData) -> Calibration:
     """Fused score -> probability on validation pairs (cross-fitted), and the level
     under which the app says "no good match"; both written into scorer.config."""
-    pooled, logits = data.center
+    pooled, logits = data.served
     val_pairs, pair_img, pair_txt = _val_pairs(data.prep, data.feats, data.image_row)
     scores = pair_scores(scorer, pooled, logits, data.feats.sentences, pair_img, pair_txt)
     scale, bias, oof = calibrate(scores, val_pairs["target"].to_numpy(), pair_img)
@@ -200,7 +201,7 @@ def calibrate_scores(scorer: Scorer, data: TrainingData) -> Calibration:
 
 def fit_child_detector(cfg: RunConfig, data: TrainingData) -> DetectorRun:
     """The child-image detector for galleries without captions (train/child_images.py)."""
-    pooled, _ = data.center
+    pooled, _ = data.served
     return train_child_detector(
         data.prep,
         data.test,
@@ -230,7 +231,7 @@ def evaluate(
     model_test = expit(calibration.scale * fused_test + calibration.bias)
     base = _baseline(data.prep, feats, data.image_row, cfg.seed)
     pair_img, pair_txt = calibration.pair_rows
-    base_val = baseline_pair_scores(base, data.center[0][pair_img], feats.sentences[pair_txt])
+    base_val = baseline_pair_scores(base, data.served[0][pair_img], feats.sentences[pair_txt])
     base_test = baseline_scores(base, feats.test_pooled, query_sent)
     metrics = {
         "config": scorer.config.to_dict(),
@@ -289,5 +290,5 @@ def _baseline(prep, feats, image_row, seed):
     rows = train_pairs["image"].map(image_row).to_numpy()
     texts = train_pairs["query_text"].map(feats.text_row).to_numpy()
     return train_baseline(
-        feats.view("center")[0][rows], feats.sentences[texts], train_pairs["target"].to_numpy(), seed
+        feats.served()[0][rows], feats.sentences[texts], train_pairs["target"].to_numpy(), seed
     )
