@@ -14,8 +14,6 @@ python -m bench.augmented [--per-photo N] [--models DIR] [--data DIR]   (JSON on
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -23,10 +21,11 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 from tqdm import tqdm
 
+from bench.cli import data_parser, print_json
 from bench.vectors import CACHE, real_inputs, synthetic_gallery
 from inference.atomic import atomic_write
-from inference.dataset import DataError, load_test_set, locate_data_dir
-from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
+from inference.dataset import load_test_set, locate_data_dir
+from inference.models import SearchModels
 from inference.preprocess import load_image
 from inference.ranking import ApproximateRanker, top_k
 from inference.vectors import Int8Rows
@@ -137,21 +136,14 @@ def measure(models: SearchModels, data_dir: Path, per_photo: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.augmented", description=__doc__.split("\n\n")[0])
+    parser = data_parser("python -m bench.augmented", __doc__)
     parser.add_argument("--per-photo", type=int, default=47, help="variants of each of the 1,070 photos")
-    parser.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
-    parser.add_argument("--data", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.per_photo < 1:
         parser.error("--per-photo must be at least 1")
-    try:
-        models = SearchModels(args.models, threads=2)
-        result = measure(models, locate_data_dir(args.data), args.per_photo)
-    except (ModelFilesError, DataError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2))
-    return 0
+    return print_json(
+        lambda: measure(SearchModels(args.models, threads=2), locate_data_dir(args.data), args.per_photo)
+    )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ python -m bench.larger_test [--draws 10] [--extra 30] [--models DIR] [--data DIR
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -21,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.cli import data_parser, print_json
 from inference.dataset import DataError, locate_data_dir
 from inference.evaluate import evaluate_test_set
-from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
 from train.pipeline import RunConfig
 from train.prepare import Prepared, prepare
 
@@ -74,21 +72,13 @@ def measure(data_dir: Path, models_dir: Path, draws: int, extra: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.larger_test", description=__doc__.split("\n\n")[0])
+    parser = data_parser("python -m bench.larger_test", __doc__)
     parser.add_argument("--draws", type=int, default=10, help="galleries to draw and rank")
     parser.add_argument("--extra", type=int, default=30, help="validation images added to the test images")
-    parser.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
-    parser.add_argument("--data", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.draws < 1 or args.extra < 1:
         parser.error("--draws and --extra must be at least 1")
-    try:
-        result = measure(locate_data_dir(args.data), args.models, args.draws, args.extra)
-    except (ModelFilesError, DataError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2))
-    return 0
+    return print_json(lambda: measure(locate_data_dir(args.data), args.models, args.draws, args.extra))
 
 
 if __name__ == "__main__":

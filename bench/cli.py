@@ -1,0 +1,33 @@
+"""What the data-set benchmarks' command lines share: --models and --data, JSON on
+stdout, a one-line error for a missing model folder or data set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from inference.dataset import DataError
+from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
+
+
+def data_parser(prog: str, doc: str) -> argparse.ArgumentParser:
+    """A parser with --models and --data, described by the first paragraph of `doc`."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+    parser.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
+    parser.add_argument("--data", type=Path, default=None)
+    return parser
+
+
+def print_json(measure: Callable[[], dict]) -> int:
+    """Run `measure` and print its figures as JSON; 2 with a one-line error on stderr
+    when the models or the data set are missing or broken."""
+    try:
+        result = measure()
+    except (ModelFilesError, DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    return 0
