@@ -29,9 +29,8 @@ FIGURES = ("recall@1", "recall@5", "recall@10", "mrr")
 
 
 def validation_split(data_dir: Path) -> Prepared:
-    """The training run's split (RunConfig's share and seed): whose images are validation."""
-    defaults = RunConfig(data_dir=data_dir, out_dir=Path("."))
-    return prepare(data_dir, defaults.validation_share, defaults.seed)
+    """The training run's split (RunConfig's default share and seed): whose images are validation."""
+    return prepare(data_dir, RunConfig.validation_share, RunConfig.seed)
 
 
 def build_test_set(data_dir: Path, prep: Prepared, extra: list[str], out: Path) -> Path:

@@ -26,10 +26,6 @@ from train.encoders import ImageEncoderSpec, SentenceEncoder
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "cache" / "features"
 
 
-def _view_center(image: Image.Image, size: int) -> np.ndarray:
-    return preprocess(image, size)
-
-
 def _view_flip(image: Image.Image, size: int) -> np.ndarray:
     return preprocess(ImageOps.mirror(image), size)
 
@@ -37,7 +33,7 @@ def _view_flip(image: Image.Image, size: int) -> np.ndarray:
 #: Training-time augmentation views; serving averages the pooled features of
 #: inference.preprocess.SERVED_VIEWS.
 VIEWS: dict[str, Callable[[Image.Image, int], np.ndarray]] = {
-    "center": _view_center,
+    "center": preprocess,
     "flip": _view_flip,
     "full": full_view,
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +71,10 @@ class Features:
         row = self.views.index(name)
         return self.train_pooled[row], self.train_logits[row]
 
+    @cached_property
     def served(self) -> tuple[np.ndarray, np.ndarray]:
         """Train pooled features [N, F] and logits [N, 1000] as the image encoder serves
-        them: averaged over SERVED_VIEWS."""
+        them: averaged over SERVED_VIEWS (once: every training step reads them)."""
         views = [self.view(name) for name in SERVED_VIEWS]
         return np.mean([p for p, _ in views], axis=0), np.mean([lg for _, lg in views], axis=0)
 

@@ -68,7 +68,7 @@ class TrainingData:
     @property
     def served(self) -> tuple[np.ndarray, np.ndarray]:
         """Pooled features [N, F] and ImageNet logits [N, 1000] as serving computes them."""
-        return self.feats.served()
+        return self.feats.served
 
 
 @dataclass(frozen=True)
@@ -290,5 +290,5 @@ def _baseline(prep, feats, image_row, seed):
     rows = train_pairs["image"].map(image_row).to_numpy()
     texts = train_pairs["query_text"].map(feats.text_row).to_numpy()
     return train_baseline(
-        feats.served()[0][rows], feats.sentences[texts], train_pairs["target"].to_numpy(), seed
+        feats.served[0][rows], feats.sentences[texts], train_pairs["target"].to_numpy(), seed
     )
