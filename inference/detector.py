@@ -12,11 +12,11 @@ withheld at P >= threshold, set for 97% recall on out-of-fold predictions.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from inference.faces import FEATURE_NAMES, FOUND_HIGH, FOUND_LOW, NO_FACE
+from inference.faces import FEATURE_NAMES, FOUND_HIGH, FOUND_LOW, NO_FACE, cascade_settings
 
 HEAD_NAMES = ("child_logit", "person_logit")
 INPUT_NAMES = (*HEAD_NAMES, "p_person_x_child_logit", *FEATURE_NAMES)
@@ -45,6 +45,7 @@ class DetectorParams:
     bias: float
     threshold: float
     inputs: tuple[str, ...] = INPUT_NAMES
+    face_cascade: dict = field(default_factory=cascade_settings)  # the faces it was fitted on
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,10 +53,19 @@ class DetectorParams:
     @classmethod
     def from_dict(cls, data: dict) -> DetectorParams:
         params = cls(
-            tuple(data["weights"]), float(data["bias"]), float(data["threshold"]), tuple(data["inputs"])
+            tuple(data["weights"]),
+            float(data["bias"]),
+            float(data["threshold"]),
+            tuple(data["inputs"]),
+            data.get("face_cascade", {}),  # fitted before the settings were recorded: {}
         )
         if params.inputs != INPUT_NAMES or len(params.weights) != len(INPUT_NAMES):
             raise ValueError(f"detector inputs {params.inputs} differ from this code's {INPUT_NAMES}")
+        if params.face_cascade != cascade_settings():
+            raise ValueError(
+                f"detector fitted on faces found with {params.face_cascade or 'older settings'}, "
+                f"this code finds them with {cascade_settings()}"
+            )
         return params
 
     def probability(self, head_logits: np.ndarray, face_features: np.ndarray) -> np.ndarray:

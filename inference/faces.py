@@ -24,11 +24,28 @@ PNET, RNET, ONET = "face_pnet.onnx", "face_rnet.onnx", "face_onet.onnx"
 AGE_MODEL = "age-v1.onnx"
 FACE_MODEL_FILES = (PNET, RNET, ONET, AGE_MODEL)
 
-MIN_FACE_PX = 15  # smallest face searched, in pixels of the (shrunk) image
-MAX_SIDE_PX = 640  # larger images are shrunk first: faces below 15 px there are unreadable anyway
+#: Smallest face searched, in pixels of the (shrunk) image. 18 rather than MTCNN's
+#: usual 15: the detector's out-of-fold ROC-AUC over 10 fold seeds was 0.8930 against
+#: 0.8923 (others withheld 52.5% against 52.4%; 24 px: 0.8908, 53.9%), and the
+#: cascade costs 30 ms an image instead of 41 (README, "The child-image detector").
+MIN_FACE_PX = 18
+MAX_SIDE_PX = 640  # larger images are shrunk first: faces below 18 px there are unreadable anyway
 PYRAMID_FACTOR = 0.709  # MTCNN's scale step (area halves every two levels)
 STAGE_THRESHOLDS = (0.6, 0.7, 0.7)  # MTCNN's published P/R/O-Net score cut-offs
 CHILD_AGE = 16  # "a child" in the content policy: under 16
+
+
+def cascade_settings() -> dict:
+    """What, beside the model files, decides `FaceModels.features` (JSON-ready): face
+    features computed, or a detector fitted, under other settings do not fit this code."""
+    return {
+        "min_face_px": MIN_FACE_PX,
+        "max_side_px": MAX_SIDE_PX,
+        "pyramid_factor": PYRAMID_FACTOR,
+        "stage_thresholds": list(STAGE_THRESHOLDS),
+        "child_age": CHILD_AGE,
+    }
+
 
 #: dlib's 5-point face chip template (padding 0.2): eye centres as the mean of each eye's two
 #: corners, in chip units. The age model was trained on chips made this way.

@@ -211,8 +211,19 @@ def _append(index: GalleryIndex, names, stamps, vectors: list[Int8Rows], child: 
     )
 
 
-def decode_files(models: SearchModels, gallery: Path, names: list[str]):
-    """(decoded RGB images, their names, skipped reasons) of `names` in `gallery`."""
+@dataclass
+class Decoded:
+    """A batch read from disk: images (PIL RGB, for the face nets), pixels [K, V, 3, S, S]
+    (the image encoder's input), their names, and a reason for each file skipped."""
+
+    images: list
+    pixels: np.ndarray
+    names: list[str]
+    skipped: list[str]
+
+
+def decode_files(models: SearchModels, gallery: Path, names: list[str]) -> Decoded:
+    """Decode and preprocess `names` in `gallery`; unreadable files are skipped, with why."""
     images, ok, skipped = [], [], []
     for name in names:
         try:
@@ -220,13 +231,16 @@ def decode_files(models: SearchModels, gallery: Path, names: list[str]):
             ok.append(name)
         except ImageError as error:
             skipped.append(f"{gallery / name}: {error}")
-    return images, ok, skipped
+    views = [models.preprocess(image) for image in images]  # float32 [V, 3, S, S] each
+    size = models.input_size
+    pixels = np.stack(views) if views else np.zeros((0, 0, 3, size, size), np.float32)
+    return Decoded(images, pixels, ok, skipped)
 
 
 def _prefetched(decode, batches: list[list[str]]):
-    """Yield decode(batch) for each batch in order, the next one decoding meanwhile
-    in a thread (Pillow releases the GIL), so decoding overlaps onnxruntime. One
-    batch ahead only: a large gallery is never decoded into memory at once."""
+    """Yield decode(batch) for each batch in order, the next one decoding and resizing
+    meanwhile in a thread (Pillow releases the GIL), so that work overlaps onnxruntime.
+    One batch ahead only: a large gallery is never decoded into memory at once."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as pool:
         upcoming = [pool.submit(decode, batch) for batch in batches[:1]]
         for number in range(len(batches)):
@@ -235,14 +249,13 @@ def _prefetched(decode, batches: list[list[str]]):
             yield current
 
 
-def embed_decoded(models: SearchModels, decoded):
-    """decode_files' output -> (ok names, vectors [K, D], child [K], skipped reasons)."""
-    images, ok, skipped = decoded
-    if not ok:
+def embed_decoded(models: SearchModels, decoded: Decoded):
+    """A decoded batch -> (ok names, vectors [K, D], child [K], skipped reasons)."""
+    if not decoded.names:
         dim = int(models.manifest["vector_dim"])
-        return ok, np.zeros((0, dim), np.float32), np.zeros(0, np.float32), skipped
-    vectors, heads = models.embed_images(np.stack([models.preprocess(image) for image in images]))
-    return ok, vectors, models.child_probability(images, heads), skipped
+        return decoded.names, np.zeros((0, dim), np.float32), np.zeros(0, np.float32), decoded.skipped
+    vectors, heads = models.embed_images(decoded.pixels)
+    return decoded.names, vectors, models.child_probability(decoded.images, heads), decoded.skipped
 
 
 class _Checkpoint:

@@ -27,7 +27,9 @@ TEXT_ENCODER = "text_encoder.onnx"
 SCORING_HEAD = "scoring_head.onnx"
 TEXT_ENCODER_INT8 = "text_encoder.int8.onnx"
 TOKENIZER_DIR = "tokenizer"
-REBUILD_HINT = "rebuild with: python -m export --run runs/default --out {models}"
+EXPORT_COMMAND = "python -m export --run runs/default --out {models}"
+REBUILD_HINT = "rebuild with: " + EXPORT_COMMAND
+RETRAIN_HINT = "retrain and rebuild with: python -m train --out runs/default && " + EXPORT_COMMAND
 
 
 class ModelFilesError(RuntimeError):
@@ -106,7 +108,10 @@ class SearchModels:
                 f"{self.dir}: exported for image views {views}, this code feeds {list(SERVED_VIEWS)}; "
                 + REBUILD_HINT.format(models=self.dir)
             )
-        self.detector = DetectorParams.from_dict(self.manifest["detector"])
+        try:
+            self.detector = DetectorParams.from_dict(self.manifest["detector"])
+        except ValueError as error:
+            raise ModelFilesError(f"{self.dir}: {error}; " + RETRAIN_HINT.format(models=self.dir)) from None
         self.child_threshold = self.detector.threshold
         # 0 (never "no good match") for models exported before the level was measured
         self.no_match_below = float(self.manifest["model_config"].get("no_match_below", 0.0))

@@ -167,3 +167,26 @@ def test_int8_text_encoder_is_measured_before_offered(trained_run, data_dir, tes
     manifest_path.write_text(json.dumps(without))
     with pytest.raises(ModelFilesError, match="export with --int8"):
         SearchModels(target, int8=True)
+
+
+def test_models_whose_detector_saw_other_face_settings_are_refused_by_the_cli(models_dir, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "models"
+    shutil.copytree(models_dir, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["detector"]["face_cascade"]["min_face_px"] += 5  # a detector fitted on other faces
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    search = ["search", "a dog", "--gallery", str(gallery), "--models", str(copy)]
+    result = subprocess.run(
+        [sys.executable, "-m", "inference", *search],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "min_face_px" in result.stderr and "python -m train" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

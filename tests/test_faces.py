@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from inference.faces import AGE_CHIP_PX, NO_FACE, FaceModels, aligned_chip, nms
+from inference.faces import AGE_CHIP_PX, MIN_FACE_PX, NO_FACE, FaceModels, aligned_chip, nms
 from inference.preprocess import load_image
 from train.face_nets import build_face_models
 
@@ -27,7 +27,7 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 def test_cascade_finds_the_faces_facenet_pytorch_finds(faces, test_image_paths):
     from facenet_pytorch import MTCNN
 
-    reference = MTCNN(min_face_size=15, keep_all=True, device="cpu")
+    reference = MTCNN(min_face_size=MIN_FACE_PX, keep_all=True, device="cpu")
     matched = total = 0
     for path in test_image_paths[:12]:
         image = load_image(path)

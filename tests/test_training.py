@@ -54,6 +54,11 @@ def test_checkpoint_is_typed_versioned_and_carries_its_tokenizer(trained_run, tm
     )
     assert result.returncode == 1 and "checkpoint version None" in result.stderr
     assert "Traceback" not in result.stderr
+    payload = torch.load(trained_run / "model.pt", weights_only=False)
+    del payload["detector"]["combiner"]["face_cascade"]  # fitted before the face settings were recorded
+    torch.save(payload, old)
+    with pytest.raises(CheckpointError, match="older settings.*python -m train"):
+        load_checkpoint(old)
 
 
 def test_detector_catches_child_images_out_of_fold(trained_run):

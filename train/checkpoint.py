@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from inference.detector import DetectorParams
 from train.model import ModelConfig
 
 CHECKPOINT_VERSION = 2
@@ -91,6 +92,10 @@ def load_checkpoint(path: Path) -> Checkpoint:
         raise CheckpointError(
             f"{path}: checkpoint version {version}, this code reads version {CHECKPOINT_VERSION}; {retrain}"
         )
+    try:
+        DetectorParams.from_dict(payload["detector"]["combiner"])
+    except ValueError as error:
+        raise CheckpointError(f"{path}: {error}; {retrain}") from None
     return Checkpoint(
         config=ModelConfig.from_dict(payload["config"]),
         towers=payload["towers"],

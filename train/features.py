@@ -126,12 +126,12 @@ def face_features(
     paths: Sequence[Path], face_models_dir: Path, cache_dir: Path = DEFAULT_CACHE_DIR
 ) -> np.ndarray:
     """Face and age features [N, FACE_FEATURES] of each image (inference/faces.py)."""
-    from inference.faces import FACE_FEATURES, FACE_MODEL_FILES, FaceModels
+    from inference.faces import FACE_FEATURES, FACE_MODEL_FILES, FaceModels, cascade_settings
     from inference.models import file_sha256
 
     stats = [(p.name, info.st_size, info.st_mtime_ns) for p in paths for info in [p.stat()]]
     models = [file_sha256(face_models_dir / name) for name in FACE_MODEL_FILES]
-    key = _cache_key(["faces", models, stats])
+    key = _cache_key(["faces", models, cascade_settings(), stats])
 
     def compute() -> dict[str, np.ndarray]:
         faces = FaceModels(face_models_dir)
