@@ -118,9 +118,11 @@ class SearchModels:
         # the last column of a vector is the image's hub penalty (export/modules.py): part of
         # a text query's score, not of what an image looks like; models exported before it lack it
         self.penalty_columns = 1 if "penalty_scale" in self.manifest["model_config"] else 0
-        # what an image's stored vector and child probability depend on: every image-side file
+        # what an image's stored vector and child probability depend on: every image-side file,
+        # and the detector's combiner and face settings (a manifest entry, not a file)
         image_side = sorted((k, v) for k, v in self.manifest["files"].items() if not k.startswith("text"))
-        self.model_id = hashlib.sha256(json.dumps(image_side).encode()).hexdigest()[:16]
+        stored = json.dumps([image_side, self.detector.to_dict()], sort_keys=True)
+        self.model_id = hashlib.sha256(stored.encode()).hexdigest()[:16]
 
     @cached_property
     def _image_session(self) -> ort.InferenceSession:

@@ -79,6 +79,26 @@ def test_corrupt_index_is_rebuilt(models_dir, small_gallery, tmp_path):
     assert len(update_index(models, small_gallery, cache, progress=False).names) == 6
 
 
+def test_index_is_rebuilt_when_only_the_detector_changed(models_dir, small_gallery, tmp_path):
+    """Stored child probabilities come from the detector's combiner, a manifest entry:
+    a model folder with the same files but another combiner must not reuse them."""
+    other = tmp_path / "models"
+    other.mkdir()
+    for item in models_dir.iterdir():
+        if item.name not in ("manifest.json", "index"):
+            (other / item.name).symlink_to(item)
+    manifest = json.loads((models_dir / "manifest.json").read_text())
+    manifest["detector"]["threshold"] = 0.99  # withholds (almost) nothing
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    cache = tmp_path / "index"
+    first = CountingModels(models_dir)
+    update_index(first, small_gallery, cache, progress=False)
+    changed = CountingModels(other)
+    assert changed.model_id != first.model_id
+    update_index(changed, small_gallery, cache, progress=False)
+    assert changed.embedded == 6  # embedded again, not read from the first model's index
+
+
 def _rewrite_index(path, change: str) -> None:
     """Re-save an index file with one thing wrong: its schema, model or vectors."""
     with np.load(path) as data:
