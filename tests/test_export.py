@@ -171,8 +171,6 @@ def test_int8_text_encoder_is_measured_before_offered(trained_run, data_dir, tes
 
 def test_models_whose_detector_saw_other_face_settings_are_refused_by_the_cli(models_dir, tmp_path):
     import shutil
-    import subprocess
-    import sys
 
     copy = tmp_path / "models"
     shutil.copytree(models_dir, copy)

@@ -19,7 +19,7 @@ from PIL import Image, ImageOps
 from torch import nn
 from tqdm import tqdm
 
-from inference.preprocess import SERVED_VIEWS, full_view, load_image, preprocess
+from inference.preprocess import SERVED_VIEWS, VIEW_TRANSFORMS, load_image, preprocess
 from inference.text import TextTokenizer
 from train.encoders import ImageEncoderSpec, SentenceEncoder
 
@@ -32,11 +32,7 @@ def _view_flip(image: Image.Image, size: int) -> np.ndarray:
 
 #: Training-time augmentation views; serving averages the pooled features of
 #: inference.preprocess.SERVED_VIEWS.
-VIEWS: dict[str, Callable[[Image.Image, int], np.ndarray]] = {
-    "center": preprocess,
-    "flip": _view_flip,
-    "full": full_view,
-}
+VIEWS: dict[str, Callable[[Image.Image, int], np.ndarray]] = {**VIEW_TRANSFORMS, "flip": _view_flip}
 
 
 def _cache_key(parts: object) -> str:
