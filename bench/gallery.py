@@ -154,6 +154,8 @@ def measure(size: int, inputs: Path, queries: int, models_dir: Path, runs: int, 
                 first["peak_rss_mb"],
             )
         served = _serving_process(size, index_file, inputs, models_dir, queries, runs)
+        saved_ann = index_file.parent.glob(f"{index_file.stem}.ann.*")  # the trained approximate index
+        result["ann_index_mb"] = sum(path.stat().st_size for path in saved_ann) / 1e6
     result["cold_start_s" if not quick else "first_start_s"] = served.pop("start_s")
     return {**result, **served}
 

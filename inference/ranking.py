@@ -4,7 +4,7 @@ size, approximate (faiss IVF over a PCA projection, re-ranked exactly) above.
 Why approximate at all: a gallery vector is 1,664 floats, so exact search
 reads 6.6 MB per 1,000 images per query; on a 2-core laptop that is about
 50 ms at 100k images and 0.6 s at 1M (see bench/results.md). The approximate
-index scans 8-bit codes of a 128-d projection in a quarter of its lists instead, then
+index scans 8-bit codes of a 192-d projection in an eighth of its lists instead, then
 re-scores its best candidates with the full vectors, so the order of what it
 returns is exact and only recall can suffer (measured: bench/results.md).
 """
@@ -12,6 +12,8 @@ returns is exact and only recall can suffer (measured: bench/results.md).
 from __future__ import annotations
 
 import os
+import secrets
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -28,16 +30,19 @@ from inference.vectors import Int8Rows, Vectors
 #: some 14 ms here, while the approximate one stays near 5 ms (recall@10 0.99+).
 ANN_THRESHOLD = 20_000
 ANN_THRESHOLD_ENV = "GALLERY_ANN_THRESHOLD"  # override, e.g. to test the switch
-# Re-rank depth, from real-derived galleries (bench/augmented.py: a photo's crops and
-# edits form tight clusters of near-duplicates): at 50k such vectors recall@10 was 0.912
-# with 256 candidates, 0.965 with 512 (0.4 -> 0.6 ms a query; synthetic draws gave 0.996
-# with 256). A 256-d projection reached 0.991 but made a 1M gallery's restart 3.4 s and
-# its p95 11.4 ms (bench/results.md targets: 3 s, 10 ms).
-PROJECTED_DIM = 128
-ANN_FILE_VERSION = 1  # of the saved approximate index (ApproximateRanker.save)
-CANDIDATES = 512  # re-ranked exactly; at least 4 * k
+# Projection, probes and re-rank depth, from real-derived galleries (bench/augmented.py:
+# a photo's crops and edits form tight clusters of near-duplicates, as bursts do), where
+# the projection, not the probing, loses neighbours. recall@10 at 100k real-derived /
+# 1M synthetic, and the ranker's own p95 at 1M: 128-d, a quarter of the lists, 512
+# candidates: 0.842 / 0.979, 2.9 ms; 128-d, 2,048 candidates: 0.965 / 0.998, 5.3 ms;
+# 192-d, an eighth of the lists, 1,024 candidates (kept): 0.957 / 0.979, 3.7 ms. A 256-d
+# projection made a 1M gallery's restart 3.4 s (bench/results.md targets: 3 s, 10 ms).
+PROJECTED_DIM = 192
+ANN_FILE_VERSION = 2  # of the saved approximate index (ApproximateRanker.save); 2: lists apart
+CANDIDATES = 1024  # re-ranked exactly; at least 4 * k
 TRAIN_SAMPLE = 50_000  # vectors that fit the projection and the k-means lists
-PROBE_FRACTION = 1 / 4  # share of lists scanned per query
+PROBE_FRACTION = 1 / 8  # share of lists scanned per query
+MIN_PROBES = 32  # small galleries have few lists: an eighth of 128 missed a quarter of the top 10
 
 
 @cache
@@ -130,12 +135,21 @@ class ApproximateRanker:
         self.index.train(self._project(sample))
         for block in _float_blocks(vectors, 16_384):  # bounded temporary memory (float rows: 6.6 kB each)
             self.index.add(self._project(block))
-        faiss.extract_index_ivf(self.index).nprobe = max(1, round(lists * PROBE_FRACTION))
+        probes = max(MIN_PROBES, round(lists * PROBE_FRACTION))
+        faiss.extract_index_ivf(self.index).nprobe = min(lists, probes)
 
     def save(self, path: Path, key: str) -> None:
-        """Write the trained index, its projection and `key` to `path` atomically."""
+        """Write the trained index beside `path`, then `path` (its projection, `key` and the
+        index's file name), each atomically: a reader sees the old pair or the new one.
+
+        The index goes to a file of its own, named afresh each time, so a restart maps its
+        lists from disk (faiss IO_FLAG_MMAP_IFC) instead of copying them out of the .npz:
+        at 1M images that took 0.5-1.2 s and 200 MB of memory, mapping takes 2 ms."""
         import faiss
 
+        lists = path.with_name(f"{path.name}.{secrets.token_hex(8)}.faiss")
+        with atomic_write(lists) as handle:
+            handle.write(faiss.serialize_index(self.index).data)
         with atomic_write(path) as handle:
             np.savez(
                 handle,
@@ -144,8 +158,12 @@ class ApproximateRanker:
                 rows=len(self.vectors),
                 mean=self.mean,
                 projection=self.projection,
-                index=faiss.serialize_index(self.index),
+                lists_file=lists.name,
             )
+        for old in path.parent.glob(f"{path.name}.*.faiss"):
+            if old != lists:  # on Linux a process still searching one keeps its mapping
+                with suppress(OSError):  # Windows refuses while one is mapped: left for the next save
+                    old.unlink()
 
     def _load(self, path: Path, key: str) -> bool:
         """Read `path` if it was saved for `key` and these rows; False (rebuild) otherwise."""
@@ -157,10 +175,14 @@ class ApproximateRanker:
                     return False
                 if int(saved["rows"]) != len(self.vectors):
                     return False
-                self.mean, self.projection = saved["mean"], saved["projection"]
-                self.index = faiss.deserialize_index(saved["index"])
+                mean, projection = saved["mean"], saved["projection"]
+                lists = path.parent / Path(str(saved["lists_file"])).name
+            index = faiss.read_index(str(lists), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         except (OSError, ValueError, KeyError, RuntimeError):  # missing, damaged or foreign: rebuild
             return False
+        if index.ntotal != len(self.vectors) or index.d != projection.shape[1]:
+            return False
+        self.mean, self.projection, self.index = mean, projection, index
         return True
 
     def _project(self, rows: np.ndarray) -> np.ndarray:

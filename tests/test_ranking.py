@@ -114,6 +114,22 @@ def test_a_saved_approximate_index_is_loaded_only_for_its_own_gallery(tmp_path):
     assert not ApproximateRanker(vectors, saved=saved, key="gallery v2").loaded  # damaged: rebuilt
 
 
+def test_the_saved_index_lists_live_in_one_file_that_a_rebuild_replaces(tmp_path):
+    vectors = _structured(np.random.default_rng(3), 3000)
+    saved = tmp_path / "gallery.ann.npz"
+    ApproximateRanker(vectors, saved=saved, key="v1")
+    (first_lists,) = tmp_path.glob("*.faiss")
+    ApproximateRanker(vectors, saved=saved, key="v2")  # trained anew: the old lists are not left behind
+    (lists,) = tmp_path.glob("*.faiss")
+    assert lists != first_lists
+    lists.write_bytes(lists.read_bytes()[:1000])  # cut short
+    assert not ApproximateRanker(vectors, saved=saved, key="v2").loaded
+    (lists,) = tmp_path.glob("*.faiss")  # the rebuild saved whole lists again
+    lists.unlink()
+    assert not ApproximateRanker(vectors, saved=saved, key="v2").loaded
+    assert ApproximateRanker(vectors, saved=saved, key="v2").loaded
+
+
 def test_a_restart_over_an_unchanged_gallery_loads_its_approximate_index(
     models_dir, small_gallery, test_image_paths, tmp_path
 ):
