@@ -106,3 +106,13 @@ def test_larger_test_rejects_more_extra_images_than_validation_has_in_one_line(m
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("error: --extra 100000: the validation split has only")
     assert "Traceback" not in result.stderr
+
+
+def test_ann_grid_rejects_a_bad_size_in_one_line(models_dir):
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.ann_grid", "--synthetic", "-5", "--models", str(models_dir)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--synthetic" in result.stderr and "Traceback" not in result.stderr
