@@ -90,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--per-photo", type=int, default=94, help="real-derived variants of each photo")
     source.add_argument("--synthetic", type=int, default=0, help="a synthetic gallery of this size instead")
     args = parser.parse_args(argv)
-    if args.per_photo < 1 or args.synthetic < 0:
-        parser.error("--per-photo must be at least 1 and --synthetic not negative")
+    if args.per_photo < 1:
+        parser.error(f"--per-photo {args.per_photo}: must be at least 1")
+    if args.synthetic < 0:
+        parser.error(f"--synthetic {args.synthetic}: a gallery size cannot be negative")
     return print_json(
         lambda: measure(
             SearchModels(args.models, threads=2), locate_data_dir(args.data), args.per_photo, args.synthetic

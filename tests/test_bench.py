@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def test_quick_bench_prints_the_headline_figures(models_dir, trained_run):
     command = [sys.executable, "-m", "bench", "--quick", "--json", "--models", str(models_dir)]
@@ -64,14 +66,19 @@ def test_real_derived_vectors_are_distinct_variants_that_stay_near_their_photo(m
     np.testing.assert_array_equal(derived, derived_vectors(models, photos, per_photo=3))  # seeded
 
 
-def test_real_derived_bench_rejects_a_bad_size_in_one_line(models_dir):
+@pytest.mark.parametrize(
+    ("bench", "size", "message"),
+    [
+        ("bench.augmented", ["--per-photo", "0"], "--per-photo must be at least 1"),
+        ("bench.ann_grid", ["--synthetic", "-5"], "--synthetic -5: a gallery size cannot be negative"),
+    ],
+)
+def test_gallery_benches_reject_a_bad_size_in_one_line(models_dir, bench, size, message):
     result = subprocess.run(
-        [sys.executable, "-m", "bench.augmented", "--per-photo", "0", "--models", str(models_dir)],
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", bench, *size, "--models", str(models_dir)], capture_output=True, text=True
     )
     assert result.returncode == 2 and result.stdout == ""
-    assert "--per-photo must be at least 1" in result.stderr and "Traceback" not in result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_larger_test_adds_validation_images_with_their_own_captions(models_dir, data_dir):
@@ -106,13 +113,3 @@ def test_larger_test_rejects_more_extra_images_than_validation_has_in_one_line(m
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("error: --extra 100000: the validation split has only")
     assert "Traceback" not in result.stderr
-
-
-def test_ann_grid_rejects_a_bad_size_in_one_line(models_dir):
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.ann_grid", "--synthetic", "-5", "--models", str(models_dir)],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 2 and result.stdout == ""
-    assert "--synthetic" in result.stderr and "Traceback" not in result.stderr
