@@ -7,6 +7,7 @@ For each setting: recall@10 against exact search for the test queries the policy
 allows, and the ranker's own p50/p95 per query (vectors in memory, no text
 embedding: `python -m bench.gallery` times the whole search). JSON on stdout.
 The real-derived gallery is `bench.augmented`'s (cached; embedding it takes minutes).
+Each setting probes at least `MIN_PROBES` lists, as the engine does.
 """
 
 from __future__ import annotations
@@ -14,25 +15,24 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import faiss
 import numpy as np
 
-import inference.ranking as ranking
-from bench.augmented import cached_derived
+from bench.augmented import cached_derived, source_photos
 from bench.cli import data_parser, print_json
-from bench.vectors import real_inputs, synthetic_blocks
-from inference.dataset import load_test_set, locate_data_dir
+from bench.vectors import real_inputs, synthetic_codes
+from inference.dataset import locate_data_dir
 from inference.models import SearchModels
+from inference.ranking import AnnSettings, ApproximateRanker, single_thread_blas, top_k
 from inference.vectors import Int8Rows
 
 #: (projected dimensions, share of lists probed, candidates re-ranked)
 SETTINGS = [
-    (128, 1 / 4, 512),
-    (128, 1 / 4, 2048),
-    (128, 1 / 8, 2048),
-    (192, 1 / 4, 1024),
-    (192, 1 / 8, 1024),
-    (192, 1 / 16, 1024),
+    AnnSettings(128, 1 / 4, 512),
+    AnnSettings(128, 1 / 4, 2048),
+    AnnSettings(128, 1 / 8, 2048),
+    AnnSettings(192, 1 / 4, 1024),
+    AnnSettings(192, 1 / 8, 1024),
+    AnnSettings(192, 1 / 16, 1024),
 ]
 
 
@@ -40,18 +40,12 @@ def _gallery(
     models: SearchModels, data_dir: Path, per_photo: int, synthetic: int, real: np.ndarray
 ) -> Int8Rows:
     if synthetic:
-        return Int8Rows.concatenate([Int8Rows.quantize(block) for block in synthetic_blocks(real, synthetic)])
-    test = load_test_set(data_dir)
-    photos = sorted((data_dir / "train_images").glob("*.jpg")) + [test.image_dir / n for n in test.images]
-    return Int8Rows.quantize(cached_derived(models, photos, per_photo))
+        return synthetic_codes(real, synthetic)
+    return Int8Rows.quantize(cached_derived(models, source_photos(data_dir), per_photo))
 
 
-def _setting(gallery: Int8Rows, queries: np.ndarray, exact: list[set[int]], setting: tuple) -> dict:
-    dim, share, candidates = setting
-    ranking.PROJECTED_DIM, ranking.CANDIDATES = dim, candidates  # read when a ranker is built / queried
-    ranker = ranking.ApproximateRanker(gallery)
-    ivf = faiss.extract_index_ivf(ranker.index)
-    ivf.nprobe = max(1, round(ivf.nlist * share))
+def _setting(gallery: Int8Rows, queries: np.ndarray, exact: list[set[int]], settings: AnnSettings) -> dict:
+    ranker = ApproximateRanker(gallery, settings=settings)
     for query in queries:  # warm-up pass
         ranker.top(query, 10)
     seconds, found = [], []
@@ -60,9 +54,9 @@ def _setting(gallery: Int8Rows, queries: np.ndarray, exact: list[set[int]], sett
         found.append(set(ranker.top(query, 10).tolist()))
         seconds.append(time.perf_counter() - start)
     return {
-        "projected_dim": dim,
-        "lists_probed": share,
-        "candidates": candidates,
+        "projected_dim": settings.projected_dim,
+        "lists_probed": settings.probe_fraction,
+        "candidates": settings.candidates,
         "recall_at_10": float(np.mean([len(f & e) / 10 for f, e in zip(found, exact, strict=True)])),
         "p50_ms": 1e3 * float(np.percentile(seconds, 50)),
         "p95_ms": 1e3 * float(np.percentile(seconds, 95)),
@@ -73,13 +67,9 @@ def measure(models: SearchModels, data_dir: Path, per_photo: int, synthetic: int
     real = real_inputs(models, data_dir)
     gallery = _gallery(models, data_dir, per_photo, synthetic, real.images)
     queries = models.embed_texts(real.texts)
-    ranking.single_thread_blas()  # as the engine serves
-    exact = [set(ranking.top_k(gallery, query, 10).tolist()) for query in queries]
-    saved = ranking.PROJECTED_DIM, ranking.CANDIDATES
-    try:
-        rows = [_setting(gallery, queries, exact, setting) for setting in SETTINGS]
-    finally:
-        ranking.PROJECTED_DIM, ranking.CANDIDATES = saved
+    single_thread_blas()  # as the engine serves
+    exact = [set(top_k(gallery, query, 10).tolist()) for query in queries]
+    rows = [_setting(gallery, queries, exact, settings) for settings in SETTINGS]
     source = f"synthetic {synthetic}" if synthetic else f"real-derived, {per_photo} variants a photo"
     return {"gallery": source, "vectors": len(gallery), "queries": len(queries), "settings": rows}
 

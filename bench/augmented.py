@@ -113,9 +113,14 @@ def ann_recall(gallery: np.ndarray, queries: np.ndarray, k: int = 10) -> float:
     return float(np.mean(found))
 
 
-def measure(models: SearchModels, data_dir: Path, per_photo: int) -> dict:
+def source_photos(data_dir: Path) -> list[Path]:
+    """The data set's photos a real-derived gallery is made from: train and test images."""
     test = load_test_set(data_dir)
-    photos = sorted((data_dir / "train_images").glob("*.jpg")) + [test.image_dir / n for n in test.images]
+    return sorted((data_dir / "train_images").glob("*.jpg")) + [test.image_dir / n for n in test.images]
+
+
+def measure(models: SearchModels, data_dir: Path, per_photo: int) -> dict:
+    photos = source_photos(data_dir)
     real = real_inputs(models, data_dir)  # the train photos' indexed vectors, the allowed test queries
     derived = cached_derived(models, photos, per_photo)
     synthetic = synthetic_gallery(real.images, len(derived))

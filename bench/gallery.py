@@ -25,13 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.vectors import synthetic_blocks
+from bench.vectors import synthetic_codes
 from inference.index import GalleryIndex, load_index, save_index
 from inference.models import DEFAULT_MODELS_DIR, SearchModels
 from inference.policy import warm_up_in_background
 from inference.ranking import ann_threshold
 from inference.search import SearchEngine
-from inference.vectors import Int8Rows
 
 TOP_K = 10
 
@@ -126,9 +125,8 @@ def _serving_process(
 
 
 def write_index(size: int, real: np.ndarray, folder: Path, models: SearchModels) -> Path:
-    """The synthetic gallery as an index file, written as the engine writes one; the
-    float vectors exist one block at a time, the codes whole."""
-    codes = Int8Rows.concatenate([Int8Rows.quantize(block) for block in synthetic_blocks(real, size)])
+    """The synthetic gallery as an index file, written as the engine writes one."""
+    codes = synthetic_codes(real, size)
     names = [f"{i:07d}.jpg" for i in range(size)]
     index_file = folder / "gallery.npz"
     stamps = [(0, 0)] * size

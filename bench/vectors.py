@@ -19,6 +19,7 @@ from inference.dataset import REPO_ROOT, load_test_set, locate_data_dir
 from inference.index import update_index
 from inference.models import SearchModels
 from inference.policy import is_restricted_text
+from inference.vectors import Int8Rows
 
 CACHE = REPO_ROOT / "cache" / "bench"
 RANK = 256  # principal axes kept by the generator
@@ -78,3 +79,9 @@ def synthetic_blocks(real: np.ndarray, size: int, seed: int = 0, chunk: int = 65
 def synthetic_gallery(real: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
     """[size, D] float32 vectors drawn like the real ones (synthetic_blocks, joined)."""
     return np.concatenate(list(synthetic_blocks(real, size, seed)))
+
+
+def synthetic_codes(real: np.ndarray, size: int, seed: int = 0) -> Int8Rows:
+    """The synthetic gallery as int8 codes, as an index stores it: the float vectors
+    exist one block at a time, the codes whole."""
+    return Int8Rows.concatenate([Int8Rows.quantize(block) for block in synthetic_blocks(real, size, seed)])

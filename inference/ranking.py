@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from contextlib import suppress
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -43,6 +44,20 @@ CANDIDATES = 1024  # re-ranked exactly; at least 4 * k
 TRAIN_SAMPLE = 50_000  # vectors that fit the projection and the k-means lists
 PROBE_FRACTION = 1 / 8  # share of lists scanned per query
 MIN_PROBES = 32  # small galleries have few lists: an eighth of 128 missed a quarter of the top 10
+
+
+@dataclass(frozen=True)
+class AnnSettings:
+    """The approximate index's settings; the defaults are the served ones (measured
+    above; `python -m bench.ann_grid` compares others side by side)."""
+
+    projected_dim: int = PROJECTED_DIM
+    probe_fraction: float = PROBE_FRACTION  # share of lists scanned per query, at least MIN_PROBES
+    candidates: int = CANDIDATES  # re-ranked exactly; at least 4 * k
+
+    def probes(self, lists: int) -> int:
+        """Lists scanned per query in an index of `lists` lists."""
+        return min(lists, max(MIN_PROBES, round(lists * self.probe_fraction)))
 
 
 @cache
@@ -111,10 +126,18 @@ class ApproximateRanker:
 
     approximate = True
 
-    def __init__(self, vectors: Vectors, seed: int = 0, saved: Path | None = None, key: str = "") -> None:
-        """Build over vectors [N, D]; or, with `saved` (a file `save` wrote for the same
-        `key`: the gallery index's identity), load the trained index instead."""
+    def __init__(
+        self,
+        vectors: Vectors,
+        seed: int = 0,
+        saved: Path | None = None,
+        key: str = "",
+        settings: AnnSettings = AnnSettings(),
+    ) -> None:
+        """Build over vectors [N, D] with `settings`; or, with `saved` (a file `save` wrote
+        for the same `key`: the gallery index's identity), load the trained index instead."""
         self.vectors = vectors  # [N, D], kept for the exact re-rank
+        self.settings = settings
         self.loaded = saved is not None and self._load(saved, key)
         if not self.loaded:
             self._build(seed)
@@ -128,15 +151,14 @@ class ApproximateRanker:
         rng = np.random.default_rng(seed)
         sample = vectors[np.sort(rng.choice(len(vectors), min(len(vectors), TRAIN_SAMPLE), replace=False))]
         self.mean = sample.mean(axis=0)
-        self.projection = _principal_axes(sample - self.mean, PROJECTED_DIM)  # [D, d]
+        self.projection = _principal_axes(sample - self.mean, self.settings.projected_dim)  # [D, d]
         dim = self.projection.shape[1]
         lists = max(1, min(int(4 * np.sqrt(len(vectors))), len(sample) // 39))
         self.index = faiss.index_factory(dim, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT)
         self.index.train(self._project(sample))
         for block in _float_blocks(vectors, 16_384):  # bounded temporary memory (float rows: 6.6 kB each)
             self.index.add(self._project(block))
-        probes = max(MIN_PROBES, round(lists * PROBE_FRACTION))
-        faiss.extract_index_ivf(self.index).nprobe = min(lists, probes)
+        faiss.extract_index_ivf(self.index).nprobe = self.settings.probes(lists)
 
     def save(self, path: Path, key: str) -> None:
         """Write the trained index beside `path`, then `path` (its projection, `key` and the
@@ -192,7 +214,7 @@ class ApproximateRanker:
         """Nothing shared with an earlier view (its saved file is keyed to its own index)."""
 
     def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
-        wanted = max(CANDIDATES, 4 * k) + (exclude is not None)
+        wanted = max(self.settings.candidates, 4 * k) + (exclude is not None)
         projected = np.ascontiguousarray((query @ self.projection)[None], dtype=np.float32)
         _, found = self.index.search(projected, min(wanted, len(self.vectors)))
         candidates = found[0][found[0] >= 0]

@@ -11,6 +11,8 @@ import pytest
 from inference.models import SearchModels
 from inference.ranking import (
     ANN_THRESHOLD_ENV,
+    MIN_PROBES,
+    AnnSettings,
     ApproximateRanker,
     ExactRanker,
     ann_threshold,
@@ -42,6 +44,21 @@ def test_approximate_ranker_finds_the_exact_top_10():
         recalls.append(len(set(found) & set(exact)) / 10)
         assert row not in ranker.top(query, 10, exclude=int(row))
     assert np.mean(recalls) >= 0.85  # 0.9 here; a wrong projection or probe count gives < 0.5
+
+
+def test_approximate_ranker_builds_and_searches_with_the_settings_it_is_given():
+    """bench.ann_grid compares settings through this parameter: each must reach the index."""
+    import faiss
+
+    vectors = _structured(np.random.default_rng(2), 6000)
+    settings = AnnSettings(projected_dim=48, probe_fraction=1 / 2, candidates=64)
+    ranker = ApproximateRanker(vectors, settings=settings)
+    ivf = faiss.extract_index_ivf(ranker.index)
+    assert ranker.projection.shape[1] == 48 and ivf.nprobe == round(ivf.nlist / 2) > MIN_PROBES
+    served = ApproximateRanker(vectors)
+    assert faiss.extract_index_ivf(served.index).nprobe == MIN_PROBES  # an eighth of few lists: the floor
+    found = ranker.top(vectors[0], 10)
+    assert len(found) == 10 and np.all(np.diff(vectors[found] @ vectors[0]) <= 0)
 
 
 def test_build_ranker_switches_at_threshold(monkeypatch):
