@@ -67,6 +67,16 @@ def test_dev_set_finds_its_queries_among_wallpaper_copies(tmp_path: Path):
     assert dev.photos == photos  # the unqueried wallpaper stays, as a distractor
 
 
+def test_dev_set_tells_kde_wallpapers_apart_by_their_whole_copy_name(tmp_path: Path):
+    """KDE's wallpapers all copy to contents<size>-<digest>: only the digest tells them apart."""
+    queried = next(key for key in DEV_QUERIES if key.startswith("contents"))
+    size = queried.split("-")[0]
+    photos = [tmp_path / f"{name}.jpg" for name in (f"{size}-00000000", queried, f"{size}-ffffffff")]
+    dev = dev_set(photos)
+    assert dev is not None
+    assert dev.queries == [DEV_QUERIES[queried]] and dev.owner.tolist() == [1]
+
+
 def test_no_dev_set_without_its_wallpapers(tmp_path: Path):
     assert dev_set([tmp_path / "holiday.jpg"]) is None
     assert dev_set([]) is None

@@ -1,5 +1,5 @@
 """A development set beyond Flickr: Debian wallpaper photos (installed by
-scripts/fetch_people_free.sh) with a one-line query written for each of 20.
+scripts/fetch_people_free.sh) with a one-line query written for each of 39.
 
 Why: the label bridge (ImageNet class names) is the only part of the model that
 knows objects Flickr's captions never mention, and Flickr validation alone
@@ -39,6 +39,28 @@ DEV_QUERIES = {
     "seeding_by_Clements_Engelhardt": "dandelions in a field",
     "sunset_by_Aitzol_Berasategi": "the sun setting over the hills",
     "Infinite-Sea_by_Aury88": "the milky way over the sea",
+    # added later, doubling the set: one query on the 20 could move the objective by 1.7 points
+    "Aqua": "a drop falling into water",
+    "Blinds": "a close-up of a green leaf",
+    "Picture_0B_by_freespace": "a fig cut in half in a red bowl",
+    "Picture_1A_by_freespace": "paint brushes with bright colours",
+    "TwoWings": "dandelion seeds in front of orange flowers",
+    "greentock_by_Peter_Nerlich": "a clock face",
+    "goldfish": "a pink goldfish",
+    "free_by_Peter_Nerlich": "a small bird flying under ceiling lamps",
+    # KDE's wallpapers are copied as contents<size>-<digest of the installed file's path>
+    # (train/people_free.py), so these keys are whole copy stems; the wallpaper's name beside
+    "contents1280x1024-06c80ee0": "small green plants seen from above",  # OneStandsOut
+    "contents1280x1024-299e7a69": "a black and white photo of a curved building",  # Grey
+    "contents1280x1024-2a31b9c1": "rowing boats on a lake at sunset",  # EveningGlow
+    "contents1280x1024-375542da": "a path through a pine forest",  # Path
+    "contents1280x1024-582255ed": "a calm lake in blue mist",  # DarkestHour
+    "contents1280x1024-93704657": "an autumn leaf on the ground",  # FallenLeaf
+    "contents1280x1024-ac646f91": "wooden boards by a lake",  # BytheWater
+    "contents1280x1024-f590a3cf": "a black and white photo of a pier in the fog",  # ColdRipple
+    "contents1280x1024-ff940602": "a lake under a purple evening sky",  # summer_1am
+    "contents2560x1600-4bbc2972": "red plastic cups",  # ColorfulCups
+    "contents1280x1024-9dff9d6e": "a kite flying in a blue sky",  # Kite
 }
 
 
@@ -50,13 +72,14 @@ class DevSet:
 
 
 def wallpaper_stem(path: Path) -> str:
+    """A copy's name without the "-<digest>" our copies add."""
     return path.stem.rsplit("-", 1)[0]
 
 
 def dev_set(wallpapers: list[Path]) -> DevSet | None:
     """The queried development set over `wallpapers`; None where none of its photos is here."""
-    row = {wallpaper_stem(path): i for i, path in enumerate(wallpapers)}
-    found = [(stem, query) for stem, query in DEV_QUERIES.items() if stem in row]
+    row = {key: i for i, path in enumerate(wallpapers) for key in (wallpaper_stem(path), path.stem)}
+    found = [(key, query) for key, query in DEV_QUERIES.items() if key in row]
     if not found:
         return None
     return DevSet(list(wallpapers), [query for _, query in found], np.array([row[stem] for stem, _ in found]))
