@@ -65,6 +65,7 @@ def test_dev_set_finds_its_queries_among_wallpaper_copies(tmp_path: Path):
     assert dev is not None
     assert dev.queries == [DEV_QUERIES[stem]] and dev.owner.tolist() == [1]
     assert dev.photos == photos  # the unqueried wallpaper stays, as a distractor
+    assert stem not in dev.missing and len(dev.missing) == len(DEV_QUERIES) - 1  # the rest are named
 
 
 def test_dev_set_tells_kde_wallpapers_apart_by_their_whole_copy_name(tmp_path: Path):

@@ -69,6 +69,7 @@ class DevSet:
     photos: list[Path]  # every wallpaper: the ones queried and the rest as distractors
     queries: list[str]  # [Q]
     owner: np.ndarray  # [Q] each query's photo, a row of `photos`
+    missing: list[str]  # DEV_QUERIES keys whose photo is not among the wallpapers
 
 
 def wallpaper_stem(path: Path) -> str:
@@ -82,4 +83,5 @@ def dev_set(wallpapers: list[Path]) -> DevSet | None:
     found = [(key, query) for key, query in DEV_QUERIES.items() if key in row]
     if not found:
         return None
-    return DevSet(list(wallpapers), [query for _, query in found], np.array([row[stem] for stem, _ in found]))
+    queries, owner = [query for _, query in found], np.array([row[key] for key, _ in found])
+    return DevSet(list(wallpapers), queries, owner, [key for key in DEV_QUERIES if key not in row])

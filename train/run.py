@@ -174,6 +174,13 @@ def _beyond_flickr(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> Fusion
             file=sys.stderr,
         )
         return None
+    if dev.missing:
+        # a package update can rename a wallpaper: say so rather than tune on fewer queries unseen
+        print(
+            f"beyond-Flickr dev set: {len(dev.queries)} of {len(dev.queries) + len(dev.missing)} queries; "
+            f"photos not installed: {', '.join(dev.missing)}",
+            file=sys.stderr,
+        )
     spec = cfg_spec(cfg)
     encoder = partial(build_image_encoder, spec)
     photo_pooled, photo_logits = served_features(dev.photos, spec, encoder, cfg.cache_dir)
