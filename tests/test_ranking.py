@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import faiss
 import numpy as np
 import pytest
 
@@ -48,8 +49,6 @@ def test_approximate_ranker_finds_the_exact_top_10():
 
 def test_approximate_ranker_builds_and_searches_with_the_settings_it_is_given():
     """bench.ann_grid compares settings through this parameter: each must reach the index."""
-    import faiss
-
     vectors = _structured(np.random.default_rng(2), 6000)
     settings = AnnSettings(projected_dim=48, probe_fraction=1 / 2, candidates=64)
     ranker = ApproximateRanker(vectors, settings=settings)
