@@ -4,9 +4,11 @@ installed, on photos beyond Flickr (train/beyond_flickr.py)."""
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from train.beyond_flickr import DEV_QUERIES, dev_set
 from train.calibration import FusionSet, tune_fusion
+from train.people_free import wallpapers
 
 
 def _scores(rng, queries: int, images: int, knows: bool) -> np.ndarray:
@@ -68,14 +70,28 @@ def test_dev_set_finds_its_queries_among_wallpaper_copies(tmp_path: Path):
     assert stem not in dev.missing and len(dev.missing) == len(DEV_QUERIES) - 1  # the rest are named
 
 
-def test_dev_set_tells_kde_wallpapers_apart_by_their_whole_copy_name(tmp_path: Path):
-    """KDE's wallpapers all copy to contents<size>-<digest>: only the digest tells them apart."""
-    queried = next(key for key in DEV_QUERIES if key.startswith("contents"))
-    size = queried.split("-")[0]
-    photos = [tmp_path / f"{name}.jpg" for name in (f"{size}-00000000", queried, f"{size}-ffffffff")]
-    dev = dev_set(photos)
-    assert dev is not None
-    assert dev.queries == [DEV_QUERIES[queried]] and dev.owner.tolist() == [1]
+def _kde_wallpaper(root: Path, name: str, colour: str) -> None:
+    """KDE's layout: <Name>/contents/images/<size>.jpg, each wallpaper in two sizes."""
+    for side in (64, 96):
+        path = root / name / "contents" / "images" / f"{side}x{side}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (side, side), colour).save(path)
+
+
+def test_kde_wallpapers_are_copied_under_their_own_names_and_queried(tmp_path: Path):
+    """Every KDE wallpaper is a file named by its size, so the copy takes the wallpaper's name."""
+    installed = tmp_path / "wallpapers"
+    queried = [key for key in DEV_QUERIES if key in ("Grey", "Kite")]
+    for name, colour in zip(queried + ["Unqueried"], ("grey", "skyblue", "red"), strict=False):
+        _kde_wallpaper(installed, name, colour)
+    copies = wallpapers(tmp_path / "cache", folders=(installed,))
+    assert sorted(path.stem.rsplit("-", 1)[0] for path in copies) == sorted(queried + ["Unqueried"])
+    assert all(Image.open(path).size == (64, 64) for path in copies)  # one copy each, the smaller size
+    dev = dev_set(copies)
+    assert dev is not None and sorted(dev.queries) == sorted(DEV_QUERIES[key] for key in queried)
+    assert [copies[row].stem.rsplit("-", 1)[0] for row in dev.owner] == [
+        key for key in DEV_QUERIES if key in queried
+    ]
 
 
 def test_no_dev_set_without_its_wallpapers(tmp_path: Path):

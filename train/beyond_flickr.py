@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: wallpaper file stem (before the "-<hash>" our copies add) -> a query a user would type for it
+#: wallpaper name (train/people_free.py copy_name: a copy's stem before the "-<digest>" our
+#: copies add) -> a query a user would type for it
 DEV_QUERIES = {
     "Bridge_by_Sander_Klootwijk": "a beach under a blue sky",
     "Dragonfly_by_Bolly": "leaves of a tree against a blue sky",
@@ -48,19 +49,17 @@ DEV_QUERIES = {
     "greentock_by_Peter_Nerlich": "a clock face",
     "goldfish": "a pink goldfish",
     "free_by_Peter_Nerlich": "a small bird flying under ceiling lamps",
-    # KDE's wallpapers are copied as contents<size>-<digest of the installed file's path>
-    # (train/people_free.py), so these keys are whole copy stems; the wallpaper's name beside
-    "contents1280x1024-06c80ee0": "small green plants seen from above",  # OneStandsOut
-    "contents1280x1024-299e7a69": "a black and white photo of a curved building",  # Grey
-    "contents1280x1024-2a31b9c1": "rowing boats on a lake at sunset",  # EveningGlow
-    "contents1280x1024-375542da": "a path through a pine forest",  # Path
-    "contents1280x1024-582255ed": "a calm lake in blue mist",  # DarkestHour
-    "contents1280x1024-93704657": "an autumn leaf on the ground",  # FallenLeaf
-    "contents1280x1024-ac646f91": "wooden boards by a lake",  # BytheWater
-    "contents1280x1024-f590a3cf": "a black and white photo of a pier in the fog",  # ColdRipple
-    "contents1280x1024-ff940602": "a lake under a purple evening sky",  # summer_1am
-    "contents2560x1600-4bbc2972": "red plastic cups",  # ColorfulCups
-    "contents1280x1024-9dff9d6e": "a kite flying in a blue sky",  # Kite
+    "OneStandsOut": "small green plants seen from above",
+    "Grey": "a black and white photo of a curved building",
+    "EveningGlow": "rowing boats on a lake at sunset",
+    "Path": "a path through a pine forest",
+    "DarkestHour": "a calm lake in blue mist",
+    "FallenLeaf": "an autumn leaf on the ground",
+    "BytheWater": "wooden boards by a lake",
+    "ColdRipple": "a black and white photo of a pier in the fog",
+    "summer_1am": "a lake under a purple evening sky",
+    "ColorfulCups": "red plastic cups",
+    "Kite": "a kite flying in a blue sky",
 }
 
 
@@ -79,7 +78,7 @@ def wallpaper_stem(path: Path) -> str:
 
 def dev_set(wallpapers: list[Path]) -> DevSet | None:
     """The queried development set over `wallpapers`; None where none of its photos is here."""
-    row = {key: i for i, path in enumerate(wallpapers) for key in (wallpaper_stem(path), path.stem)}
+    row = {wallpaper_stem(path): i for i, path in enumerate(wallpapers)}
     found = [(key, query) for key, query in DEV_QUERIES.items() if key in row]
     if not found:
         return None

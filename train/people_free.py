@@ -71,16 +71,20 @@ def _package_samples() -> list[Path]:
     return found
 
 
+def copy_name(path: Path) -> str:
+    """A wallpaper's name: KDE ships each as <Name>/contents/images/<size>.<ext>, whose
+    file stem (a size) would not tell one wallpaper from another."""
+    return path.parents[2].name if path.parent.name.startswith("images") else path.stem
+
+
 def _shrunk(paths: list[Path], cache: Path) -> list[Path]:
-    """Copies of `paths` at most MAX_SIDE_PX on a side, in `cache` (made once)."""
+    """Copies of `paths` at most MAX_SIDE_PX on a side, in `cache` (made once), named
+    <wallpaper name>-<digest of the installed file's path>.jpg."""
     cache.mkdir(parents=True, exist_ok=True)
     out = []
     for path in paths:
         digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
-        target = (
-            cache
-            / f"{path.parent.parent.name if 'images' in path.parent.name else ''}{path.stem}-{digest}.jpg"
-        )
+        target = cache / f"{copy_name(path)}-{digest}.jpg"
         if not target.is_file():
             try:
                 image = load_image(path)
@@ -116,9 +120,9 @@ def _crops(paths: list[Path], cache: Path) -> list[Path]:
     return out
 
 
-def wallpapers(cache: Path) -> list[Path]:
-    """One copy of each installed wallpaper photo, shrunk, in `cache` (none: not installed)."""
-    found = [p for folder in WALLPAPER_FOLDERS if folder.is_dir() for p in _one_per_wallpaper(folder)]
+def wallpapers(cache: Path, folders: tuple[Path, ...] = WALLPAPER_FOLDERS) -> list[Path]:
+    """One copy of each wallpaper photo installed in `folders`, shrunk, in `cache` (none: not installed)."""
+    found = [p for folder in folders if folder.is_dir() for p in _one_per_wallpaper(folder)]
     return _shrunk(found, cache / "train")
 
 
