@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from train.beyond_flickr import DEV_QUERIES, dev_set
+from train.beyond_flickr import DEV_QUERIES, dev_set, wallpaper_stem
 from train.calibration import FusionSet, tune_fusion
 from train.people_free import wallpapers
 
@@ -85,11 +85,11 @@ def test_kde_wallpapers_are_copied_under_their_own_names_and_queried(tmp_path: P
     for name, colour in zip(queried + ["Unqueried"], ("grey", "skyblue", "red"), strict=False):
         _kde_wallpaper(installed, name, colour)
     copies = wallpapers(tmp_path / "cache", folders=(installed,))
-    assert sorted(path.stem.rsplit("-", 1)[0] for path in copies) == sorted(queried + ["Unqueried"])
+    assert sorted(wallpaper_stem(path) for path in copies) == sorted(queried + ["Unqueried"])
     assert all(Image.open(path).size == (64, 64) for path in copies)  # one copy each, the smaller size
     dev = dev_set(copies)
     assert dev is not None and sorted(dev.queries) == sorted(DEV_QUERIES[key] for key in queried)
-    assert [copies[row].stem.rsplit("-", 1)[0] for row in dev.owner] == [
+    assert [wallpaper_stem(copies[row]) for row in dev.owner] == [
         key for key in DEV_QUERIES if key in queried
     ]
 

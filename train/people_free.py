@@ -44,13 +44,19 @@ SAMPLES_SKIPPED = frozenset(
 )
 
 
+def _kde_folder(path: Path) -> Path | None:
+    """The <Name> folder of a KDE wallpaper file, laid out as <Name>/contents/images*/<size>.<ext>;
+    None for a plain picture file."""
+    return path.parents[2] if path.parent.name.startswith("images") else None
+
+
 def _one_per_wallpaper(folder: Path) -> list[Path]:
     """One picture per wallpaper: KDE ships each in several sizes (and a screenshot)."""
     chosen: dict[Path, Path] = {}
     for path in sorted(folder.rglob("*")):
         if path.suffix.lower() not in IMAGE_SUFFIXES or "screenshot" in path.name or not path.is_file():
             continue
-        key = path.parent.parent if path.parent.name.startswith("images") else path
+        key = _kde_folder(path) or path
         if key not in chosen or path.stat().st_size < chosen[key].stat().st_size:
             chosen[key] = path  # the smallest size: same picture, faster to decode
     return list(chosen.values())
@@ -72,9 +78,10 @@ def _package_samples() -> list[Path]:
 
 
 def copy_name(path: Path) -> str:
-    """A wallpaper's name: KDE ships each as <Name>/contents/images/<size>.<ext>, whose
-    file stem (a size) would not tell one wallpaper from another."""
-    return path.parents[2].name if path.parent.name.startswith("images") else path.stem
+    """A wallpaper's name: its KDE folder's (a KDE file's stem is a size, the same for
+    many wallpapers), else the file's stem."""
+    folder = _kde_folder(path)
+    return folder.name if folder else path.stem
 
 
 def _shrunk(paths: list[Path], cache: Path) -> list[Path]:
