@@ -24,7 +24,8 @@ from inference.dataset import DataError, locate_data_dir
 from inference.milvus_store import STORE_HELP, parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED, is_restricted_text, warm_up
-from inference.preprocess import ImageError
+from inference.preprocess import ImageError, load_image
+from inference.review import ReviewError
 from inference.search import QueryError, Result, SearchEngine, known_captions
 from inference.tiles import CachedForGood, ThumbnailStore
 from inference.uploads import MAX_UPLOAD_BYTES, add_files
@@ -39,9 +40,27 @@ SEARCHES_AT_ONCE = 4
 QUEUE_SIZE = 256  # visitors waiting beyond this get "queue full" instead of a long wait
 MAX_NOTICE_LINES = 20  # skipped files listed by name; the rest are counted
 #: The status line's picture of what "find similar" searched from: small, in the text.
-CSS = "#status img { height: 48px; width: auto; display: inline; vertical-align: middle; margin: 0 4px; }"
+CSS = """
+#status img { height: 48px; width: auto; display: inline; vertical-align: middle; margin: 0 4px; }
+/* a phone: two columns that fit the width (Gradio's grid keeps 5 of at least 100 px, most off-screen),
+   captions on as many lines as they need instead of cut to "p = 0.81 · f…" */
+@media (max-width: 640px) {
+  #results .grid-container, #review-gallery .grid-container {
+    grid-template-columns: repeat(2, minmax(0, 1fr)) !important;
+  }
+  /* and no inner scroll box (Gradio caps the grid at 55% of the screen): the page scrolls instead */
+  #results .grid-wrap, #review-gallery .grid-wrap {
+    max-height: none !important; overflow-y: visible !important;
+  }
+  #results .caption-label, #review-gallery .caption-label {
+    max-width: calc(100% - 8px); white-space: normal; overflow-wrap: anywhere; opacity: 0.85;
+  }
+}
+"""
 GalleryItems = list[tuple[str, str | None]]  # (picture file, caption; None: no caption)
 Page = tuple[GalleryItems, str, list[str]]  # items, status message, paths shown
+Review = tuple[list, str, list[str]]  # (picture, caption) items, status message, names to choose from
+REVIEW_THUMBNAIL_PX = 256
 
 
 def _caption(label: str, result: Result) -> str:
@@ -164,12 +183,20 @@ class SearchApp:
         more = f"\n- … and {len(skipped) - MAX_NOTICE_LINES} more" if len(skipped) > MAX_NOTICE_LINES else ""
         return f"**{len(skipped)} file(s) in the gallery could not be indexed:**\n{lines}{more}"
 
+    def _owner_refusal(self, token: str, nothing: str) -> str | None:
+        """Why this visitor may not act as the gallery's owner (None: they may). `nothing`
+        says what did not happen ("nothing was added")."""
+        if not self.uploads_allowed:
+            return "The owner's tools are turned off on this server."
+        if self.admin_token and not hmac.compare_digest(token.encode(), self.admin_token.encode()):
+            return f"**Wrong admin token:** {nothing}."
+        return None
+
     def add_images(self, files: list[str] | None, token: str = "", progress=None) -> str:
         """Copy uploaded pictures into the uploads folder and index them (the owner only)."""
-        if not self.uploads_allowed:
-            return "Adding images is turned off on this server."
-        if self.admin_token and not hmac.compare_digest(token.encode(), self.admin_token.encode()):
-            return "**Wrong admin token:** nothing was added."
+        refusal = self._owner_refusal(token, "nothing was added")
+        if refusal:
+            return refusal
         if not files:
             return "Choose one or more pictures to add."
         report = add_files([Path(f) for f in files], self.uploads)
@@ -181,6 +208,57 @@ class SearchApp:
         return message + (
             "\n\nNot added:\n" + "\n".join(f"- {n}" for n in report.notes) if report.notes else ""
         )
+
+    def review_label(self) -> str:
+        """The review section's title, with how many photos wait for the owner."""
+        waiting = sum(not item.released for item in self.engine.review_queue())
+        return f"Review withheld photos ({waiting} waiting)"
+
+    def review_queue(self, token: str = "") -> Review:
+        """The owner's review queue: photos the detector withholds, as small pictures with
+        P(child) (only after the owner's token is checked: visitors never see them), and
+        the names that can be released."""
+        refusal = self._owner_refusal(token, "the review queue is for the gallery's owner")
+        if refusal:
+            return [], refusal, []
+        queue = self.engine.review_queue()
+        waiting = [item for item in queue if not item.released]
+        items = [(review_thumbnail(item.path), f"P(child) {item.probability:.2f} · {item.name}")
+                               for item in waiting]  # fmt: skip
+        if not queue:
+            return [], "No photo is withheld by the child-image detector.", []
+        status = (
+            f"{len(waiting)} photo(s) withheld by the child-image detector wait for your review "
+            f"({len(queue) - len(waiting)} already released). Release only photos that show no child "
+            "under 16: a release is your statement, recorded beside the gallery. Photos whose "
+            "captions name a child are withheld by their captions and are not listed."
+        )
+        return items, status, [item.name for item in waiting]
+
+    def release(self, names: list[str] | None, token: str = "") -> Review:
+        """Release the chosen photos (the owner only), then show the queue again."""
+        refusal = self._owner_refusal(token, "nothing was released")
+        if refusal:
+            return [], refusal, []
+        if not names:
+            items, status, choices = self.review_queue(token)
+            return items, "Choose the photos that show no child first. " + status, choices
+        try:
+            released = self.engine.release(names)
+        except ReviewError as error:
+            items, status, choices = self.review_queue(token)
+            return items, f"**Nothing was released:** {error}", choices
+        self._prune_thumbnails()
+        items, status, choices = self.review_queue(token)
+        return items, f"Released {len(released)} photo(s): they now show in search. " + status, choices
+
+
+def review_thumbnail(path: Path):
+    """A small picture of a withheld photo for its owner, as a PIL image: Gradio serves it
+    from its upload cache under a content hash, never from the public thumbnail folder."""
+    image = load_image(path)
+    image.thumbnail((REVIEW_THUMBNAIL_PX, REVIEW_THUMBNAIL_PX))
+    return image
 
 
 #: Offered where a gallery has no captions of its own: things any photo folder may hold.
@@ -230,38 +308,64 @@ def example_queries(engine: SearchEngine, seed: int = 0) -> list[str]:
     return random.Random(seed).sample(candidates, EXAMPLE_COUNT)
 
 
+class ReviewSection:
+    """The owner's review queue in the page: its components, and the events they fire."""
+
+    def __init__(self, app: SearchApp) -> None:
+        with gr.Accordion(app.review_label(), open=False, elem_id="review") as self.accordion:
+            self.token = None
+            if app.admin_token:
+                self.token = gr.Textbox(label="Admin token", type="password", elem_id="review-token")
+            self.show = gr.Button("Show photos waiting for review", elem_id="review-show")
+            self.status = gr.Markdown(elem_id="review-status")
+            self.pictures = gr.Gallery(
+                label="Withheld by the child-image detector",
+                columns=4,
+                height="auto",
+                elem_id="review-gallery",
+            )
+            self.chosen = gr.CheckboxGroup([], label="These show no child under 16", elem_id="review-choices")
+            self.release = gr.Button("Release the chosen photos", elem_id="review-release")
+
+    def wiring(self, app: SearchApp) -> list[tuple[Any, Any, Any, Any, str]]:
+        outputs = [self.pictures, self.status, self.chosen, self.accordion]
+
+        def as_outputs(review: Review) -> tuple:
+            items, status, choices = review
+            return (
+                items,
+                status,
+                gr.CheckboxGroup(choices=choices, value=[]),
+                gr.Accordion(app.review_label()),
+            )
+
+        def show_queue(secret=""):
+            return as_outputs(app.review_queue(secret or ""))
+
+        def release_chosen(names, secret=""):
+            return as_outputs(app.release(names, secret or ""))
+
+        token = [self.token] if self.token is not None else []
+        return [
+            (self.show.click, show_queue, token, outputs, "ui_review_show"),
+            (self.release.click, release_chosen, [self.chosen, *token], outputs, "ui_review_release"),
+        ]
+
+
 def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
     with gr.Blocks(title="Photo search") as ui:
         gr.Markdown("# Photo search\nDescribe a picture in a few words.")
         gr.Markdown(f"<small>{POLICIES[app.engine.policy]}</small>", elem_id="policy")
+        # the results are laid out below, after the examples: created here for the examples' outputs
+        status = gr.Markdown(elem_id="status", render=False)
+        results = gr.Gallery(label="Results", columns=5, height="auto", elem_id="results", render=False)
+        selected = gr.State(None)
+        shown = gr.State([])  # paths on this visitor's page
         with gr.Row():
             query = gr.Textbox(
                 label="Search", placeholder="two dogs playing in the snow", scale=4, elem_id="query"
             )
             button = gr.Button("Search", variant="primary", scale=1, elem_id="search-button")
-        with gr.Row():
-            k = gr.Slider(1, 50, value=10, step=1, label="Results (K)")
-            cutoff = gr.Slider(0.0, 1.0, value=0.0, step=0.01, label="Minimum probability")
-        notice = app.skipped_notice()
-        if notice:
-            with gr.Accordion("Files skipped while indexing", open=False):
-                gr.Markdown(notice, elem_id="skipped")
-        status = gr.Markdown(elem_id="status")
-        results = gr.Gallery(label="Results", columns=5, height="auto", elem_id="results")
-        selected = gr.State(None)
-        shown = gr.State([])  # paths on this visitor's page
-        with gr.Row():
-            similar_button = gr.Button("Find similar to the selected result")
-            upload_query = gr.Image(type="filepath", label="…or find similar to a picture", height=160)
-        uploads, token, add_status = None, None, None
-        if app.uploads_allowed:  # otherwise the event does not exist: no API can add either
-            with gr.Accordion("Add images to the gallery", open=False):
-                if app.admin_token:
-                    token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
-                uploads = gr.File(
-                    file_count="multiple", file_types=["image"], label="Pictures", elem_id="uploads"
-                )
-                add_status = gr.Markdown(elem_id="add-status")
 
         def show(page: Page) -> tuple:
             """A page for the UI: a new page closes the enlarged preview and forgets
@@ -271,16 +375,6 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
 
         def run_example(example: str) -> tuple:  # its own name: Gradio names the event after it
             return show(app.search(example))
-
-        def text_search(text: str, top_k: float, cut: float) -> tuple:
-            return show(app.search(text, top_k, cut))
-
-        # a picture search clears the box: the old words no longer describe the page
-        def similar_to_result(index: int | None, paths: list[str], top_k: float) -> tuple:
-            return (*show(app.similar_to_result(index, paths, top_k)), "")
-
-        def similar_to_upload(picture: str | None, top_k: float) -> tuple:
-            return (*show(app.similar_to_upload(picture, top_k)), "")
 
         if examples:
             gr.Examples(
@@ -294,6 +388,39 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
                 api_name="ui_example",  # private, like the other UI events: "/search" stays the API's
                 api_visibility="private",
             )
+
+        with gr.Row():
+            k = gr.Slider(1, 50, value=10, step=1, label="Results (K)")
+            cutoff = gr.Slider(0.0, 1.0, value=0.0, step=0.01, label="Minimum probability")
+        notice = app.skipped_notice()
+        if notice:
+            with gr.Accordion("Files skipped while indexing", open=False):
+                gr.Markdown(notice, elem_id="skipped")
+        status.render()
+        results.render()
+        with gr.Row():
+            similar_button = gr.Button("Find similar to the selected result")
+            upload_query = gr.Image(type="filepath", label="…or find similar to a picture", height=160)
+        uploads, token, add_status, review = None, None, None, None
+        if app.uploads_allowed:  # otherwise the event does not exist: no API can add either
+            with gr.Accordion("Add images to the gallery", open=False):
+                if app.admin_token:
+                    token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
+                uploads = gr.File(
+                    file_count="multiple", file_types=["image"], label="Pictures", elem_id="uploads"
+                )
+                add_status = gr.Markdown(elem_id="add-status")
+            review = ReviewSection(app)
+
+        def text_search(text: str, top_k: float, cut: float) -> tuple:
+            return show(app.search(text, top_k, cut))
+
+        # a picture search clears the box: the old words no longer describe the page
+        def similar_to_result(index: int | None, paths: list[str], top_k: float) -> tuple:
+            return (*show(app.similar_to_result(index, paths, top_k)), "")
+
+        def similar_to_upload(picture: str | None, top_k: float) -> tuple:
+            return (*show(app.similar_to_upload(picture, top_k)), "")
 
         def add(files, secret="", progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
             return app.add_images(files, secret or "", progress=lambda done, total: progress((done, total)))
@@ -314,6 +441,8 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         if uploads is not None:
             inputs = [uploads, token] if token is not None else [uploads]
             wiring.append((uploads.upload, add, inputs, add_status, "ui_add_images"))
+        if review is not None:
+            wiring += review.wiring(app)
 
         def rerun(text: str, top_k: float, cut: float):  # K and the cut-off act at once on a typed query
             return text_search(text, top_k, cut) if text.strip() else tuple(gr.skip() for _ in page)

@@ -2,6 +2,7 @@
 
 python -m inference search "QUERY" --gallery DIR [--models DIR] [--top-k K] [--json]
 python -m inference evaluate --data DIR [--models DIR] [--approximate] [--json]
+python -m inference review --gallery DIR [--release NAME ...] [--revoke NAME ...] [--json]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
 from inference.policy import POLICIES
 from inference.preprocess import ImageError
 from inference.ranking import SettingError
+from inference.review import ReviewError
 from inference.search import QueryError
 
 
@@ -56,6 +58,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help=STORE_HELP,
     )
+    review = commands.add_parser(
+        "review",
+        help="the owner's review queue: photos the child-image detector withholds; release them",
+        description="Lists the photos of a gallery that the child-image detector withholds (photos "
+        "whose captions name a child are not listed: captions always withhold). --release records "
+        "your statement that a photo shows no child, in a file inside the gallery, tied to the "
+        "file's content: an edited file goes back to the detector.",
+    )
+    review.add_argument("--gallery", type=Path, required=True)
+    review.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
+    review.add_argument("--json", action="store_true")
+    actions = review.add_mutually_exclusive_group()
+    actions.add_argument("--release", nargs="+", metavar="NAME", default=[], help="photos that show no child")
+    actions.add_argument("--revoke", nargs="+", metavar="NAME", default=[], help="take releases back")
     args = parser.parse_args(argv)
     if getattr(args, "top_k", 1) < 1:
         parser.error("--top-k must be at least 1")
@@ -84,6 +100,37 @@ def run_search(args: argparse.Namespace) -> dict:
     return response
 
 
+def run_review(args: argparse.Namespace) -> dict:
+    from inference.models import SearchModels
+    from inference.search import SearchEngine
+
+    engine = SearchEngine(args.gallery, SearchModels(args.models), progress=not args.json)
+    changed = (
+        engine.release(args.release or args.revoke, revoke=bool(args.revoke))
+        if (args.release or args.revoke)
+        else []
+    )
+    queue = engine.review_queue()
+    waiting = [item for item in queue if not item.released]
+    response = {
+        "gallery": str(args.gallery),
+        "waiting": len(waiting),
+        "released": len(queue) - len(waiting),
+        "changed": [item.to_json() for item in changed],
+        "withheld": [item.to_json() for item in queue],
+    }
+    if not args.json:
+        for item in changed:
+            print(f"{'released' if item.released else 'back under review'}: {item.name}")
+        released = len(queue) - len(waiting)
+        print(f"{len(waiting)} photo(s) wait for review, {released} released, in {args.gallery}")
+        for item in queue:
+            print(
+                f"{'released' if item.released else 'waiting '}  P(child) {item.probability:.2f}  {item.name}"
+            )
+    return response
+
+
 def run_evaluate(args: argparse.Namespace) -> dict:
     from inference.evaluate import evaluate_test_set
 
@@ -98,7 +145,8 @@ def run_evaluate(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        result = run_search(args) if args.command == "search" else run_evaluate(args)
+        commands = {"search": run_search, "evaluate": run_evaluate, "review": run_review}
+        result = commands[args.command](args)
     except (
         QueryError,
         ModelFilesError,
@@ -107,8 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         ImageError,
         SettingError,
         StoreError,
+        ReviewError,
     ) as error:
-        print(f"error: {error}", file=sys.stderr)
+        for line in str(error).splitlines() or [""]:  # a release names each photo it refuses on a line
+            print(f"error: {line}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(result))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 
 import numpy as np
@@ -231,18 +231,22 @@ def restricted_images(
     captions: Mapping[str, Iterable[str]],
     child_probability: np.ndarray | None = None,
     threshold: float = 1.0,
+    released: Collection[str] = frozenset(),
 ) -> np.ndarray:
     """The one decision of which images are withheld: [N] bool for images `names`.
 
     Captions known for an image decide for it; images without captions are judged
     by the child-image detector (child_probability [N] >= threshold) where given,
-    and allowed where not (training and evaluation label by captions only).
+    and allowed where not (training and evaluation label by captions only). A
+    person's release (inference/review.py) overrules the detector, never a caption.
     """
     return np.array(
         [
             is_restricted_image(captions[name])
             if name in captions
-            else child_probability is not None and bool(child_probability[i] >= threshold)
+            else child_probability is not None
+            and bool(child_probability[i] >= threshold)
+            and name not in released
             for i, name in enumerate(names)
         ],
         dtype=bool,

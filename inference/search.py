@@ -32,6 +32,7 @@ from inference.policy import (
 from inference.preprocess import load_image
 from inference.ranking import Ranker, build_ranker, single_thread_blas
 from inference.ranking import ann_threshold as ann_threshold_setting
+from inference.review import ReviewError, Withheld, read_releases, release_for, released_names, write_releases
 from inference.vectors import Int8Rows
 
 CAPTIONS_FILE = "captions.csv"  # optional, in a gallery: columns image, caption
@@ -114,6 +115,8 @@ class GalleryPart:
     restricted: np.ndarray  # [n] bool
     skipped: list[str]
     ranker: Ranker  # over `vectors`: exact, or approximate for large galleries
+    flagged: np.ndarray  # [n] bool: no caption, and the detector says child (released or not)
+    child_probability: np.ndarray  # [n] the detector's P(child)
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,12 @@ class GalleryView:
         return merged[np.argsort(-merged_scores, kind="stable")[:k]]
 
 
+def _name(part: GalleryPart, row: int) -> str:
+    """A row's path relative to its gallery folder, as the index names it."""
+    assert part.gallery is not None
+    return part.paths[row].relative_to(part.gallery).as_posix()
+
+
 def saved_ranker(models: SearchModels, vectors: Int8Rows, threshold: int, index_file: Path) -> Ranker:
     """The ranker over an index file's vectors; an approximate one is trained once and
     kept beside the file (`.ann.npz`), keyed by the file's identity, so a restart over
@@ -269,14 +278,22 @@ class SearchEngine:
     def _part(self, gallery: Path, progress: bool, on_progress) -> GalleryPart:
         index = update_index(self.models, gallery, self.cache_dir, progress, on_progress)
         index_file = index_path(self.models, gallery, self.cache_dir)
-        restricted = self._restricted(index).astype(bool)
+        restricted, flagged = self._decide(index)
         if self.store is None:
             ranker: Ranker = saved_ranker(self.models, index.vectors, self.ann_threshold, index_file)
         else:
             name = collection_name(gallery, f"{self.models.model_id}|{self.policy}")
             ranker = MilvusRanker(self.store, name, index.paths, index.vectors, restricted, index.stamps)
         return GalleryPart(
-            gallery, index.paths, index.stamps, index.vectors, restricted, list(index.skipped), ranker
+            gallery,
+            index.paths,
+            index.stamps,
+            index.vectors,
+            restricted,
+            list(index.skipped),
+            ranker,
+            flagged,
+            index.child_probability,
         )
 
     @classmethod
@@ -307,14 +324,80 @@ class SearchEngine:
             ranker = saved_ranker(models, vectors, threshold, index_file)
         else:
             ranker = build_ranker(vectors, threshold)
-        part = GalleryPart(None, paths, [None] * len(paths), vectors, np.zeros(len(paths), bool), [], ranker)
+        nothing = np.zeros(len(paths), bool)
+        part = GalleryPart(
+            None, paths, [None] * len(paths), vectors, nothing, [], ranker, nothing, nothing * 0.0
+        )
         return cls([], models, ann_threshold=ann_threshold, view=GalleryView((part,)))
 
-    def _restricted(self, index: GalleryIndex) -> np.ndarray:
+    def _decide(self, index: GalleryIndex) -> tuple[np.ndarray, np.ndarray]:
+        """(restricted [n], flagged [n]) for an index's rows: withheld now, and withheld by
+        the detector unless a person released it (inference/review.py)."""
         if self.policy == "off":
-            return np.zeros(len(index.names), dtype=bool)
+            return np.zeros(len(index.names), bool), np.zeros(len(index.names), bool)
         captions = known_captions(index.gallery)
-        return restricted_images(index.names, captions, index.child_probability, self.models.child_threshold)
+        threshold = self.models.child_threshold
+        uncaptioned = np.array([name not in captions for name in index.names], dtype=bool)
+        flagged = uncaptioned & (index.child_probability >= threshold)
+        released = released_names(index.gallery, [n for n, f in zip(index.names, flagged, strict=True) if f])
+        restricted = restricted_images(index.names, captions, index.child_probability, threshold, released)
+        return restricted, flagged
+
+    def review_queue(self) -> list[Withheld]:
+        """Photos the detector withholds, each with P(child) and whether a person released it."""
+        threshold = self.models.child_threshold
+        return [
+            Withheld(part.gallery, _name(part, row), float(part.child_probability[row]), threshold,
+                     not bool(part.restricted[row]))
+            for part in self.view.parts
+            if part.gallery is not None
+            for row in np.nonzero(part.flagged)[0].tolist()
+        ]  # fmt: skip
+
+    def release(self, images: Sequence[str | Path], revoke: bool = False) -> list[Withheld]:
+        """Record a person's release of withheld photos (`revoke`: take releases back), then
+        re-decide those galleries. `images`: names as the queue lists them, or paths. All or
+        nothing: raises ReviewError, one line per photo that cannot be released, and records none."""
+        view, problems, chosen = self.view, [], []
+        for image in images:
+            found = self._locate(view, image)
+            if isinstance(found, str):
+                problems.append(found)
+            else:
+                chosen.append(found)
+        if problems:
+            raise ReviewError("\n".join(problems))
+        for gallery in {part.gallery for part, _ in chosen}:
+            assert gallery is not None  # _locate finds rows of folders only
+            releases = read_releases(gallery)
+            for part, row in chosen:
+                name = _name(part, row)
+                if part.gallery != gallery:
+                    continue
+                if revoke:
+                    releases.pop(name, None)
+                else:
+                    releases[name] = release_for(gallery / name)
+            write_releases(gallery, releases)
+        self.refresh(progress=False, only=list({part.gallery for part, _ in chosen}))  # type: ignore[misc]
+        names = {(part.gallery, _name(part, row)) for part, row in chosen}
+        return [item for item in self.review_queue() if (item.gallery, item.name) in names]
+
+    def _locate(self, view: GalleryView, image: str | Path) -> tuple[GalleryPart, int] | str:
+        """(part, row) of a withheld-by-detector photo, or a one-line reason it cannot be released."""
+        if self.policy == "off":
+            return f"{image}: the content policy is off, so nothing is withheld"
+        candidates = [Path(image)] + [g / image for g in self.galleries]
+        row = next((view.row_of[c.resolve()] for c in candidates if c.resolve() in view.row_of), None)
+        if row is None:
+            return f"{image}: not in the gallery (use a name as `review` lists it)"
+        part_index = int(np.searchsorted(view._starts, row, side="right") - 1)
+        part, local = view.parts[part_index], row - int(view._starts[part_index])
+        if part.flagged[local]:
+            return part, local
+        if part.restricted[local]:
+            return f"{image}: a caption names a child, and captions always withhold: it stays withheld"
+        return f"{image}: not withheld, so there is nothing to release"
 
     def __len__(self) -> int:
         return len(self.view)

@@ -134,3 +134,78 @@ def test_result_pictures_are_static_files_browsers_keep(running_app):
         assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
         assert first.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert client.get("/gradio_api/file=/etc/passwd").status_code == 403  # nothing else is exposed
+
+
+@pytest.fixture()
+def twelve_photos(test_image_paths, tmp_path) -> Path:
+    """Twelve test photos nobody captioned: the child-image detector judges them."""
+    gallery = tmp_path / "twelve"
+    gallery.mkdir()
+    for path in test_image_paths[:12]:
+        shutil.copy(path, gallery / path.name)
+    return gallery
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed (.ci/run installs it)")
+def test_a_phone_sees_every_result_and_the_examples_by_the_search_box(start_app, twelve_photos):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = start_app(twelve_photos)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        page.goto(url)
+        box = page.locator("#query textarea")
+        example = page.get_by_text("a dog running on the grass", exact=True)
+        # the examples sit between the search box and the results, within the first screen
+        assert box.bounding_box()["y"] < example.bounding_box()["y"] < 844  # type: ignore[index]
+        example.click()
+        images = page.locator("#results img")
+        expect(images).to_have_count(10, timeout=30_000)
+        expect(box).to_be_in_viewport()  # running an example keeps the search box in view
+        grid = page.locator("#results .grid-wrap")  # nothing hidden in an inner scroll box
+        assert grid.evaluate("el => el.scrollHeight <= el.clientHeight + 1")
+        frame = grid.bounding_box()
+        assert frame is not None
+        for index in range(10):
+            picture = images.nth(index).bounding_box()
+            assert picture is not None and 0 <= picture["x"] and picture["x"] + picture["width"] <= 390, index
+            assert (
+                frame["y"] <= picture["y"]
+                and picture["y"] + picture["height"] <= frame["y"] + frame["height"]
+            )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+        captions = page.locator("#results .caption-label")
+        if captions.count():  # a shown photo's caption is whole, not cut to "p = 0.81 · f…"
+            whole = captions.first.evaluate("el => el.scrollWidth <= el.clientWidth")
+            assert whole
+        page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
+        browser.close()
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed (.ci/run installs it)")
+def test_the_owner_releases_a_withheld_photo_in_the_browser(start_app, twelve_photos):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = start_app(twelve_photos)  # on loopback: the owner's own machine
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url)
+        section = page.get_by_text("Review withheld photos (")
+        label = section.first.inner_text()
+        waiting = int(label.split("(")[1].split()[0])
+        assert waiting > 0, label
+        section.first.click()
+        page.locator("#review-show").click()
+        expect(page.locator("#review-gallery img")).to_have_count(waiting, timeout=30_000)
+        expect(page.locator("#review-status")).to_contain_text(f"{waiting} photo(s) withheld")
+        page.locator("#review-choices input[type=checkbox]").first.check()
+        page.locator("#review-release").click()
+        expect(page.locator("#review-status")).to_contain_text("Released 1 photo(s)", timeout=30_000)
+        expect(page.get_by_text(f"Review withheld photos ({waiting - 1} waiting)")).to_be_visible()
+        expect(page.locator("#review-gallery img")).to_have_count(waiting - 1)
+        page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
+        browser.close()
