@@ -18,7 +18,10 @@ Disguises are read through: case, accents, full-width forms, punctuation,
 hyphens, zero-width characters and soft hyphens (dropped, never word breaks),
 and letters that look alike across Latin, Cyrillic and Greek (Unicode's
 confusables, inference/confusables.py): "сhild" with a Cyrillic с, "дeти" with
-a Latin e. Transliteration ("deti", "rebenok") is not read.
+a Latin e. So are the ways people type around a word list
+(inference/disguises.py): digits for letters ("k1ds"), spread letters ("c h i l d"),
+transliterated Russian and Ukrainian ("deti", "rebyonok"), accents dropped ("ninos"),
+ages under 16 in numbers ("aged 12") and euphemisms ("a little one").
 """
 
 from __future__ import annotations
@@ -33,6 +36,15 @@ import numpy as np
 
 from inference.child_words import ENGLISH, EUROPEAN, RUSSIAN, SHARED_WITH_ENGLISH, UKRAINIAN
 from inference.confusables import as_cyrillic, as_latin
+from inference.disguises import (
+    is_transliterated_child_word,
+    leet_readings,
+    names_a_child_age,
+    names_a_child_by_euphemism,
+    spread_readings,
+    transliterated_child_words,
+    umlaut_reading,
+)
 
 DISCLAIMER = "This image is unavailable in your country in compliance with local laws"
 #: What a refused search says: the disclaimer's wording, about the search rather than an image.
@@ -58,6 +70,8 @@ NOUN_SUFFIX_RULES = (
     ("s", ""), ("ses", "s"), ("ves", "f"), ("xes", "x"), ("zes", "z"),
     ("ches", "ch"), ("shes", "sh"), ("men", "man"), ("ies", "y"),
 )  # fmt: skip
+
+_APOSTROPHE_IN_WORD = re.compile(r"(?<=[^\W\d_])['’`ʼ](?=[^\W\d_])")
 
 #: Words are runs of letters; an apostrophe ends one ("kid's" -> "kid", "s").
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -157,7 +171,10 @@ def _word_languages(token: str) -> frozenset[str]:
         found.add("ru")
     for language in EUROPEAN:
         shared = SHARED_WITH_ENGLISH.get(language, frozenset())
-        lemmas = {_european_lemma(variant, language) for variant in {token, as_latin(token)}}
+        variants = {token, as_latin(token)}
+        lemmas = {_european_lemma(variant, language) for variant in variants}
+        if language in ROMANCE:
+            lemmas |= _bare_singulars(variants)
         lemmas &= _unaccented(language)
         if lemmas - shared:
             found.add(language)
@@ -166,8 +183,44 @@ def _word_languages(token: str) -> frozenset[str]:
     return frozenset(found)
 
 
+#: Languages whose plurals add -s or -es, so a plural typed without accents can be undone.
+ROMANCE = ("es", "fr", "it", "pt")
+
+
+def _bare_singulars(variants: set[str]) -> set[str]:
+    """Singulars of accent-free words by the Romance plural endings: typed without accents
+    ("ninos", "bebes", "criancas") a plural is unknown to the lexicons."""
+    bare = {_strip_accents(variant.casefold()) for variant in variants}
+    return {word[:-1] for word in bare if word.endswith("s")} | {w[:-2] for w in bare if w.endswith("es")}
+
+
 def restricted_languages(text: str) -> set[str]:
-    """Languages ("en", "ru" for Russian or Ukrainian, "es", "de"...) in which `text` names a child."""
+    """Languages ("en", "ru" for Russian or Ukrainian, "es", "de"...) in which `text` names a child,
+    as written or as people disguise it (inference/disguises.py: "k1ds", "c h i l d", "deti",
+    "aged 12", "a little one")."""
+    shown = visible(text)
+    found = _word_level_languages(text)
+    for reading in _readings(shown):
+        found |= _word_level_languages(reading)
+    if names_a_child_age(shown) or names_a_child_by_euphemism(fold(shown)):
+        found.add("en")
+    # "mal'chik": transliteration writes the soft sign as an apostrophe inside the word
+    joined = _APOSTROPHE_IN_WORD.sub("", shown)
+    latin = [word for reading in [joined, *leet_readings(joined)] for word in _WORD.findall(fold(reading))]
+    if any(is_transliterated_child_word(word) for word in latin):
+        found.add("ru")
+    return found
+
+
+def _readings(shown: str) -> list[str]:
+    """Other ways to read a visible text: digits as letters, spread letters joined, umlauts."""
+    leet = leet_readings(shown)
+    return [*leet, *(spread for reading in [shown, *leet] for spread in spread_readings(reading)),
+            *umlaut_reading(shown)]  # fmt: skip
+
+
+def _word_level_languages(text: str) -> set[str]:
+    """Languages in which a word of `text`, read word by word, names a child."""
     tokens = _WORD.findall(visible(text))
     found: set[str] = set()
     for position, token in enumerate(tokens):
@@ -206,7 +259,8 @@ def warm_up() -> None:
             return
         from inference.language import identify
 
-        restricted_languages("warm up Aufwärmen разминка")
+        restricted_languages("warm up Aufwärmen разминка razminka")
+        transliterated_child_words()
         identify("warm up")
         _warm.set()
 
