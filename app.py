@@ -21,6 +21,7 @@ from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
 from inference.dataset import DataError, locate_data_dir
+from inference.language import understood_names
 from inference.milvus_store import STORE_HELP, parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED, is_restricted_text, warm_up
@@ -354,7 +355,8 @@ class ReviewSection:
 
 def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
     with gr.Blocks(title="Photo search") as ui:
-        gr.Markdown("# Photo search\nDescribe a picture in a few words.")
+        languages = understood_names() if app.engine.models.multilingual else "English"
+        gr.Markdown(f"# Photo search\nDescribe a picture in a few words, in {languages}.")
         gr.Markdown(f"<small>{POLICIES[app.engine.policy]}</small>", elem_id="policy")
         # the results are laid out below, after the examples: created here for the examples' outputs
         status = gr.Markdown(elem_id="status", render=False)

@@ -73,9 +73,9 @@ def text_rates(
     engines: dict[str, SearchModels], eager: TorchModels, texts: list[str], batch: int, repeats: int
 ) -> dict:
     """texts/s at one batch size, tokenisation included, for each engine."""
-    tokenizer = next(iter(engines.values())).tokenizer
+    feeds = next(iter(engines.values())).text_feeds  # the same inputs for PyTorch
     rates = {name: rate(m.embed_texts, texts, batch, repeats) for name, m in engines.items()}
-    rates["pytorch"] = rate(lambda b: eager.embed_texts(tokenizer(b)), texts, batch, repeats)
+    rates["pytorch"] = rate(lambda b: eager.embed_texts(feeds(b)), texts, batch, repeats)
     return rates
 
 

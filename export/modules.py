@@ -2,7 +2,8 @@
 
 image encoder: pixels [N, V, 3, S, S] -> image_vectors [N, D], detector_logits [N, 2] (child, person);
                V views of each picture (inference.preprocess.SERVED_VIEWS), pooled features averaged
-text encoder:  input_ids, attention_mask [N, L] -> text_vectors [N, D]
+text encoder:  input_ids, attention_mask [N, L] -> text_vectors [N, D]; with a multilingual
+               encoder also multilingual_ids, multilingual_mask [N, L'] and english [N, 1]
 scoring head:  text_vectors [Q, D], image_vectors [N, D] -> probabilities [Q, N]
 
 D = members * embed_dim + sentence dim + 1. A text vector carries the fusion
@@ -22,7 +23,16 @@ from torch import nn
 
 from train.checkpoint import Checkpoint, load_checkpoint
 from train.encoders import SentenceEncoder, build_image_encoder, text_model_dir
-from train.model import DetectorHeads, ModelConfig, TwoTower, bridge_vectors, hub_penalty, text_vectors
+from train.model import (
+    DetectorHeads,
+    ModelConfig,
+    TwoTower,
+    bridge_vectors,
+    hub_penalty,
+    mixed_sentences,
+    text_vectors,
+)
+from train.use_encoder import MultilingualSentenceEncoder
 
 
 class ImageEncoder(nn.Module):
@@ -63,10 +73,33 @@ class TextEncoder(nn.Module):
         self.config = config
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        sentence = self.sentence(input_ids, attention_mask)  # [N, 384], unit norm
+        return self._vectors(self.sentence(input_ids, attention_mask))  # sentence [N, 384], unit norm
+
+    def _vectors(self, sentence: torch.Tensor) -> torch.Tensor:
         vectors = text_vectors(self.config, self.towers, sentence)
         column = vectors[:, :1] * 0.0 - self.config.penalty_scale  # [N, 1], batch size dynamic in ONNX
         return torch.cat([vectors, column], dim=-1)
+
+
+class MultilingualTextEncoder(TextEncoder):
+    """Both sentence encoders: ids and mask of each tokenizer, and `english` [N, 1] (1: an
+    English query, both encoders; 0: any other language, the multilingual one alone)."""
+
+    def __init__(self, config: ModelConfig, towers: TwoTower) -> None:
+        super().__init__(config, towers)
+        self.multilingual = MultilingualSentenceEncoder()
+
+    def forward(  # type: ignore[override]
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        multilingual_ids: torch.Tensor,
+        multilingual_mask: torch.Tensor,
+        english: torch.Tensor,
+    ) -> torch.Tensor:
+        first = self.sentence(input_ids, attention_mask)  # [N, 384]
+        other = self.multilingual(multilingual_ids, multilingual_mask)  # [N, 512]
+        return self._vectors(mixed_sentences(english, first, other))
 
 
 class ScoringHead(nn.Module):
@@ -95,5 +128,5 @@ def build_modules(checkpoint: Checkpoint) -> tuple[ModelConfig, ImageEncoder, Te
         detector.linear.weight.copy_(torch.as_tensor(checkpoint.detector.head_weight))
         detector.linear.bias.copy_(torch.as_tensor(checkpoint.detector.head_bias))
     image = ImageEncoder(config, towers, checkpoint.class_embeddings, detector, checkpoint.query_bank).eval()
-    text = TextEncoder(config, towers).eval()
+    text = (MultilingualTextEncoder if config.multilingual_model else TextEncoder)(config, towers).eval()
     return config, image, text, ScoringHead(config).eval()

@@ -20,17 +20,25 @@ from inference.faces import FACE_MODEL_FILES
 from inference.models import (
     IMAGE_ENCODER,
     MANIFEST,
+    MULTILINGUAL_TOKENIZER_DIR,
     SCORING_HEAD,
     TEXT_ENCODER,
     TOKENIZER_DIR,
     file_sha256,
 )
 from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, SERVED_VIEWS, load_image, served_views
-from inference.text import MAX_TOKENS, TextTokenizer
+from inference.text import MAX_TOKENS, TextTokenizer, text_feeds
 from train.checkpoint import TOKENIZER_FILES, load_checkpoint, tokenizer_dir
 
 OPSET = 17
 EMBEDDING_TOLERANCE = 1e-4
+#: Queries in other languages the exported multilingual path is checked on, beside the captions.
+FOREIGN_CHECKS = (
+    "собака бежит по снегу",
+    "ein Mann fährt Fahrrad",
+    "una mujer en la playa",
+    "deux chiens jouent",
+)
 PROBABILITY_TOLERANCE = 1e-3
 LOGIT_TOLERANCE = 1e-3  # detector heads: raw logits of order 1-10
 
@@ -72,9 +80,14 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
     for name in TOKENIZER_FILES:
         if (tokenizer_src / name).is_file():
             shutil.copy(tokenizer_src / name, folder / TOKENIZER_DIR / name)
+    multilingual, english = None, [True] * len(captions)
+    if config.multilingual_model:
+        shutil.copytree(tokenizer_dir(checkpoint, multilingual=True), folder / MULTILINGUAL_TOKENIZER_DIR)
+        multilingual = TextTokenizer(folder / MULTILINGUAL_TOKENIZER_DIR)
+        captions, english = [*captions, *FOREIGN_CHECKS], [*english, *[False] * len(FOREIGN_CHECKS)]
     size = config.image.input_size
     pixels = np.stack([served_views(load_image(p), size) for p in images])  # [N, V, 3, S, S]
-    tokens = TextTokenizer(folder / TOKENIZER_DIR)(captions)
+    tokens = text_feeds(TextTokenizer(folder / TOKENIZER_DIR), multilingual, captions, english)
     pixel_t = torch.from_numpy(pixels)
     token_t = {k: torch.from_numpy(v) for k, v in tokens.items()}
     with torch.no_grad():
@@ -89,17 +102,15 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
         ["image_vectors", "detector_logits"],
         {"pixels": {0: "n"}, "image_vectors": {0: "n"}, "detector_logits": {0: "n"}},
     )
+    axes = {name: {0: "n", 1: "tokens" if name.startswith(("input", "attention")) else "pieces"}
+            for name in tokens if name != "english"}  # fmt: skip
     _export(
         text,
-        (token_t["input_ids"], token_t["attention_mask"]),
+        tuple(token_t.values()),
         folder / TEXT_ENCODER,
-        ["input_ids", "attention_mask"],
+        list(tokens),
         ["text_vectors"],
-        {
-            "input_ids": {0: "n", 1: "tokens"},
-            "attention_mask": {0: "n", 1: "tokens"},
-            "text_vectors": {0: "n"},
-        },
+        {**axes, **({"english": {0: "n"}} if "english" in tokens else {}), "text_vectors": {0: "n"}},
     )
     _export(
         head,
@@ -196,7 +207,8 @@ def export_run(
         if int8_test is not None:
             from export.quantize import quantize_and_measure
 
-            exported["int8"] = quantize_and_measure(staging, int8_test, exported["input_size"])
+            multilingual = exported["config"]["multilingual_model"]
+            exported["int8"] = quantize_and_measure(staging, int8_test, exported["input_size"], multilingual)
         manifest = write_manifest(staging, exported, checkpoint)
         replace_folder(staging, out)
         return manifest

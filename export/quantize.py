@@ -9,6 +9,7 @@ stays fp32.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,20 +19,26 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from inference.dataset import TestSet
 from inference.evaluate import QUERY_BATCH as BATCH
 from inference.evaluate import rank_test_set, ranks_from_scores
-from inference.models import IMAGE_ENCODER, TEXT_ENCODER, TEXT_ENCODER_INT8, TOKENIZER_DIR
+from inference.models import (
+    IMAGE_ENCODER,
+    MULTILINGUAL_TOKENIZER_DIR,
+    TEXT_ENCODER,
+    TEXT_ENCODER_INT8,
+    TOKENIZER_DIR,
+)
 from inference.preprocess import load_image, served_views
-from inference.text import TextTokenizer
+from inference.text import TextTokenizer, text_feeds
 
 
-def _embed_texts(session: ort.InferenceSession, tokenizer: TextTokenizer, texts: list[str]):
-    """(vectors [N, D], seconds spent in the encoder)."""
+def _embed_texts(session: ort.InferenceSession, feeds: Callable[[list[str]], dict], texts: list[str]):
+    """(vectors [N, D], seconds spent in the encoder); `feeds` makes a batch's inputs."""
     start, out = time.perf_counter(), []
     for i in range(0, len(texts), BATCH):
-        out.append(session.run(None, tokenizer(texts[i : i + BATCH]))[0])
+        out.append(session.run(None, feeds(texts[i : i + BATCH]))[0])
     return np.concatenate(out), time.perf_counter() - start
 
 
-def quantize_and_measure(folder: Path, test: TestSet, input_size: int) -> dict:
+def quantize_and_measure(folder: Path, test: TestSet, input_size: int, multilingual_model: str = "") -> dict:
     """Write text_encoder.int8.onnx into `folder`; return fp32 vs int8 figures."""
     quantize_dynamic(
         folder / TEXT_ENCODER,
@@ -45,11 +52,16 @@ def quantize_and_measure(folder: Path, test: TestSet, input_size: int) -> dict:
     image_vectors = image.run(None, {"pixels": pixels})[0]
     texts = test.queries["query_text"].tolist()
     tokenizer = TextTokenizer(folder / TOKENIZER_DIR)
+    multilingual = TextTokenizer(folder / MULTILINGUAL_TOKENIZER_DIR) if multilingual_model else None
+
+    def tokenizer_feeds(batch: list[str]) -> dict:
+        return text_feeds(tokenizer, multilingual, batch, [True] * len(batch))
+
     figures = {}
     for name, file in (("fp32", TEXT_ENCODER), ("int8", TEXT_ENCODER_INT8)):
         session = ort.InferenceSession(str(folder / file), options, providers=["CPUExecutionProvider"])
-        _embed_texts(session, tokenizer, texts[:BATCH])  # warm-up
-        vectors, seconds = _embed_texts(session, tokenizer, texts)
+        _embed_texts(session, tokenizer_feeds, texts[:BATCH])  # warm-up
+        vectors, seconds = _embed_texts(session, tokenizer_feeds, texts)
         metrics = rank_test_set(ranks_from_scores(vectors @ image_vectors.T, test), test)["all"]
         figures[name] = {
             "texts_per_second": round(len(texts) / seconds, 1),

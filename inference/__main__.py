@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from inference.dataset import DataError
+from inference.language import understood_names
 from inference.milvus_store import STORE_HELP, StoreError, parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
 from inference.policy import POLICIES
@@ -27,7 +28,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m inference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    search = commands.add_parser("search", help="top K gallery images for a query")
+    search = commands.add_parser(
+        "search",
+        help="top K gallery images for a query",
+        description=f"Top K gallery images for a query in {understood_names()} (a model exported "
+        "before the multilingual encoder reads English only).",
+    )
     search.add_argument("query")
     search.add_argument("--gallery", type=Path, required=True)
     search.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)

@@ -20,6 +20,8 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from inference.sessions import load_session
+
 PNET, RNET, ONET = "face_pnet.onnx", "face_rnet.onnx", "face_onet.onnx"
 AGE_MODEL = "age-v1.onnx"
 FACE_MODEL_FILES = (PNET, RNET, ONET, AGE_MODEL)
@@ -152,8 +154,6 @@ class FaceModels:
 
     @cached_property
     def _nets(self) -> dict[str, ort.InferenceSession]:
-        from inference.models import load_session  # imported here: models imports this module
-
         return {name: load_session(self.folder / name, self.threads) for name in FACE_MODEL_FILES}
 
     def _propose(self, image: Image.Image) -> np.ndarray:

@@ -1,8 +1,10 @@
 """Which language a query is in, offline (py3langid's bundled model).
 
-The text encoder (all-MiniLM-L6-v2) was trained on English: a query in another
-language still gets results, but they are close to noise, so the app and CLI
-say so and hide the match probabilities (see inference/search.py).
+English queries are read by both sentence encoders; a query in another language by
+the multilingual one alone (USE multilingual v3, where the model has it), which
+understands `UNDERSTOOD`. The match probabilities are calibrated on English captions
+only, so for other languages the ranking is shown without them, and the app and CLI
+say so (see inference/search.py).
 
 Short queries are hard to identify ("a dog" scores Croatian on the full model),
 so the identifier is limited to the languages people here type and a language
@@ -23,6 +25,9 @@ NAMES = {
     "pl": "Polish", "cs": "Czech", "tr": "Turkish",
 }  # fmt: skip
 CONFIDENT = 0.9
+#: Languages of `LANGUAGES` the multilingual encoder was trained on (USE multilingual v3 also
+#: reads Arabic, Chinese, Japanese, Korean and Thai, which the identifier does not name).
+UNDERSTOOD = ("en", "ru", "de", "es", "fr", "it", "pt", "nl", "pl", "tr")
 
 
 @cache
@@ -59,3 +64,23 @@ def query_language(text: str) -> str | None:
 
 def language_name(code: str) -> str:
     return NAMES.get(code, "a language other than English")
+
+
+def understood_names() -> str:
+    """"English, Russian, German, ..." for the app and the CLI."""
+    return ", ".join(NAMES[code] for code in UNDERSTOOD)
+
+
+def language_notice(code: str, multilingual: bool) -> str:
+    """What a query in language `code` (not English) should say about its results."""
+    name = language_name(code)
+    if multilingual and code in UNDERSTOOD:
+        return (
+            f"Searched in {name}. Match probabilities are shown for English queries only: "
+            "they are calibrated on English captions."
+        )
+    understood = understood_names() if multilingual else "English"
+    return (
+        f"This query looks like {name}; the search understands {understood}, so these results "
+        "may be poor and no match probability is shown."
+    )

@@ -13,35 +13,28 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.dataset import REPO_ROOT
 from inference.detector import DetectorParams
 from inference.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
 from inference.faces import FaceModels
 from inference.preprocess import SERVED_VIEWS, resized_short_side, served_views
-from inference.text import TextTokenizer
+from inference.sessions import (  # noqa: F401 (re-exported: the CLI, export and tests import them here)
+    EXPORT_COMMAND,
+    REBUILD_HINT,
+    RETRAIN_HINT,
+    ModelFilesError,
+    file_sha256,
+    load_session,
+)
+from inference.text import TextTokenizer, text_feeds
 
-DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MANIFEST = "manifest.json"
 IMAGE_ENCODER = "image_encoder.onnx"
 TEXT_ENCODER = "text_encoder.onnx"
 SCORING_HEAD = "scoring_head.onnx"
 TEXT_ENCODER_INT8 = "text_encoder.int8.onnx"
 TOKENIZER_DIR = "tokenizer"
-EXPORT_COMMAND = "python -m export --run runs/default --out {models}"
-REBUILD_HINT = "rebuild with: " + EXPORT_COMMAND
-RETRAIN_HINT = "retrain and rebuild with: python -m train --out runs/default && " + EXPORT_COMMAND
-
-
-class ModelFilesError(RuntimeError):
-    """Missing or corrupt model files; the message names the file and the fix."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+MULTILINGUAL_TOKENIZER_DIR = "tokenizer_multilingual"  # the multilingual encoder's, where the model has one
 
 
 def read_manifest(models_dir: Path) -> dict:
@@ -69,18 +62,6 @@ def verify_checksums(models_dir: Path, manifest: dict) -> None:
                 f"{models_dir / name}: checksum mismatch (corrupt or changed); "
                 + REBUILD_HINT.format(models=models_dir)
             )
-
-
-def load_session(path: Path, threads: int | None) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = threads
-    try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # onnxruntime raises its own untyped errors
-        raise ModelFilesError(
-            f"{path}: cannot load ({str(error).splitlines()[0]}); " + REBUILD_HINT.format(models=path.parent)
-        ) from None
 
 
 class SearchModels:
@@ -115,6 +96,8 @@ class SearchModels:
         self.child_threshold = self.detector.threshold
         # 0 (never "no good match") for models exported before the level was measured
         self.no_match_below = float(self.manifest["model_config"].get("no_match_below", 0.0))
+        # models exported before the multilingual encoder read English only
+        self.multilingual = bool(self.manifest["model_config"].get("multilingual_model"))
         # the last column of a vector is the image's hub penalty (export/modules.py): part of
         # a text query's score, not of what an image looks like; models exported before it lack it
         self.penalty_columns = 1 if "penalty_scale" in self.manifest["model_config"] else 0
@@ -150,6 +133,16 @@ class SearchModels:
     def tokenizer(self) -> TextTokenizer:
         return TextTokenizer(self.dir / TOKENIZER_DIR)
 
+    @cached_property
+    def multilingual_tokenizer(self) -> TextTokenizer | None:
+        """The multilingual encoder's tokenizer; None for a model that reads English only."""
+        return TextTokenizer(self.dir / MULTILINGUAL_TOKENIZER_DIR) if self.multilingual else None
+
+    def text_feeds(self, texts: list[str], english: list[bool] | None = None) -> dict[str, np.ndarray]:
+        """The text encoder's inputs; `english` [N] says which texts are English (default: all)."""
+        flags = [True] * len(texts) if english is None else english
+        return text_feeds(self.tokenizer, self.multilingual_tokenizer, list(texts), flags)
+
     @property
     def decode_at_least(self) -> tuple[int, int]:
         """(short side, long side) indexing needs of a picture: the encoder's resize and
@@ -176,9 +169,10 @@ class SearchModels:
             probability[look] = self.detector.probability(head_logits[look], faces)
         return probability
 
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
-        """texts -> text vectors [N, D] (fusion weights included)."""
-        return self._text_session.run(None, self.tokenizer(texts))[0]
+    def embed_texts(self, texts: list[str], english: list[bool] | None = None) -> np.ndarray:
+        """texts -> text vectors [N, D] (fusion weights included). With a multilingual encoder,
+        a text flagged not English (`english` [N], default all English) is read by it alone."""
+        return self._text_session.run(None, self.text_feeds(texts, english))[0]
 
     def probabilities(self, text_vectors: np.ndarray, image_vectors: np.ndarray) -> np.ndarray:
         """Calibrated match probabilities [Q, N]."""

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inference.atomic import atomic_write
-from inference.models import file_sha256
+from inference.sessions import file_sha256
 
 RELEASES_FILE = ".photo-search-releases.json"
 RELEASES_VERSION = 1

@@ -18,7 +18,7 @@ import numpy as np
 
 from inference.dataset import read_table
 from inference.index import GalleryIndex, index_path, update_index
-from inference.language import language_name, query_language
+from inference.language import language_notice, query_language
 from inference.milvus_store import MilvusRanker, collection_name
 from inference.models import SearchModels
 from inference.policy import (
@@ -421,17 +421,16 @@ class SearchEngine:
         # into spaces, which would split a word ("ki\u200bds" -> "ki ds")
         if self.policy == "strict" and (is_restricted_text(query) or is_restricted_text(text)):
             return SearchResponse(query, True, DISCLAIMER, [], list(view.skipped))
-        vector = self.models.embed_texts([text])  # [1, D]
-        top = view.top(vector[0], k)
         language = query_language(text)
+        # another language is read by the multilingual encoder alone (where the model has one)
+        vector = self.models.embed_texts([text], english=[language is None])  # [1, D]
+        top = view.top(vector[0], k)
         if language is not None:
-            # The text encoder and the calibration only ever saw English: the ranking is
-            # still the best we have, but a probability would claim a confidence we lack.
+            # The calibration only ever saw English captions (a Russian query's own picture gets
+            # half the probability its English original does, docs/log.md): the ranking is
+            # the best we have, but a probability would claim a confidence we lack.
             results = [Result(view.paths[i], None, bool(view.restricted[i]), view.stamps[i]) for i in top]
-            notice = (
-                f"Queries in English work best; this one looks like {language_name(language)}, so these "
-                "results may be poor and no match probability is shown."
-            )
+            notice = language_notice(language, self.models.multilingual)
             return SearchResponse(query, False, None, results, list(view.skipped), language, notice)
         probabilities = self.models.probabilities(vector, view.vectors_at(top))[0]
         results = self._results(view, top, probabilities, min_probability)

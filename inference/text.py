@@ -34,3 +34,24 @@ class TextTokenizer:
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
         }
+
+
+def text_feeds(
+    tokenizer: TextTokenizer,
+    multilingual: TextTokenizer | None,
+    texts: list[str],
+    english: list[bool],
+) -> dict[str, np.ndarray]:
+    """The text encoder's inputs for `texts`: the first tokenizer's ids and mask, and where
+    the model has a multilingual encoder its ids and mask and `english` [N, 1] (1.0: read by
+    both encoders; 0.0: a query in another language, read by the multilingual one alone)."""
+    feeds = tokenizer(texts)
+    if multilingual is None:
+        return feeds
+    other = multilingual(texts)
+    return {
+        **feeds,
+        "multilingual_ids": other["input_ids"],
+        "multilingual_mask": other["attention_mask"],
+        "english": np.array(english, np.float32).reshape(-1, 1),
+    }

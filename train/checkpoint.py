@@ -17,7 +17,9 @@ import numpy as np
 import torch
 
 from inference.detector import DetectorParams
+from inference.models import MULTILINGUAL_TOKENIZER_DIR
 from train.model import ModelConfig
+from train.use_encoder import write_tokenizer_json
 
 CHECKPOINT_VERSION = 2
 CHECKPOINT_FILE = "model.pt"
@@ -60,6 +62,8 @@ def save_checkpoint(run_dir: Path, checkpoint: Checkpoint, tokenizer_source: Pat
     for name in TOKENIZER_FILES:
         if (tokenizer_source / name).is_file():
             shutil.copy(tokenizer_source / name, tokenizer / name)
+    if checkpoint.config.multilingual_model:
+        write_tokenizer_json(run_dir / MULTILINGUAL_TOKENIZER_DIR / "tokenizer.json")
     payload = {
         "version": checkpoint.version,
         "config": checkpoint.config.to_dict(),
@@ -108,6 +112,6 @@ def load_checkpoint(path: Path) -> Checkpoint:
     )
 
 
-def tokenizer_dir(checkpoint_path: Path) -> Path:
-    """The run's copy of the tokenizer files."""
-    return checkpoint_path.parent / TOKENIZER_DIR
+def tokenizer_dir(checkpoint_path: Path, multilingual: bool = False) -> Path:
+    """The run's copy of the tokenizer files (of the multilingual encoder with `multilingual`)."""
+    return checkpoint_path.parent / (MULTILINGUAL_TOKENIZER_DIR if multilingual else TOKENIZER_DIR)

@@ -118,6 +118,29 @@ def text_features(
     return _load_or_compute(cache_dir, key, compute)["embedding"]
 
 
+def multilingual_text_features(
+    texts: Sequence[str], cache_dir: Path = DEFAULT_CACHE_DIR, batch_size: int = 256
+) -> np.ndarray:
+    """USE-multilingual sentence embeddings [N, 512] of `texts` (train/use_encoder.py),
+    tokenised by the same tokenizer file serving reads."""
+    from train.use_encoder import MULTILINGUAL_TEXT_MODEL, MultilingualSentenceEncoder, write_tokenizer_json
+
+    key = _cache_key(["text", MULTILINGUAL_TEXT_MODEL, list(texts)])
+
+    def compute() -> dict[str, np.ndarray]:
+        folder = cache_dir / MULTILINGUAL_TEXT_MODEL
+        write_tokenizer_json(folder / "tokenizer.json")
+        tokenizer, model = TextTokenizer(folder), MultilingualSentenceEncoder().eval()
+        out = [np.zeros((0, model.dim), np.float32)]
+        for start in tqdm(range(0, len(texts), batch_size), desc="embed texts (multilingual)"):
+            tokens = tokenizer(list(texts[start : start + batch_size]))
+            with torch.inference_mode():
+                out.append(model(**{k: torch.from_numpy(v) for k, v in tokens.items()}).numpy())
+        return {"embedding": np.concatenate(out)}
+
+    return _load_or_compute(cache_dir, key, compute)["embedding"]
+
+
 def face_features(
     paths: Sequence[Path], face_models_dir: Path, cache_dir: Path = DEFAULT_CACHE_DIR
 ) -> np.ndarray:

@@ -29,6 +29,10 @@ class ModelConfig:
     image: ImageEncoderSpec = field(default_factory=ImageEncoderSpec)
     text_model: str = "all-MiniLM-L6-v2"  # a name (train/encoders.text_model_dir) or a model folder
     text_dim: int = 384
+    # a second sentence encoder beside it that reads every language ("" for none): a query in another
+    # language is read by it alone (see mixed_sentences); text_dim then counts both
+    multilingual_model: str = ""
+    english_text_dim: int = 0  # the leading sentence dims only an English query has (the first encoder's)
     embed_dim: int = 256
     members: int = 5  # independently trained tower pairs, averaged (an ensemble)
     bridge_temperature: float = 1.0
@@ -93,6 +97,20 @@ def stack_members(config: ModelConfig, towers: list[TwoTower]) -> TwoTower:
             layer.weight.copy_(torch.cat([getattr(t, name).weight for t in towers]))
             layer.bias.copy_(torch.cat([getattr(t, name).bias for t in towers]))
     return stacked.eval()
+
+
+def mixed_sentences(english: torch.Tensor, first: torch.Tensor, multilingual: torch.Tensor) -> torch.Tensor:
+    """One sentence feature [N, D1 + D2] of unit norm from both encoders' unit vectors
+    first [N, D1] (English only) and multilingual [N, D2]: both halves, each / sqrt(2), for an
+    English query (english [N, 1] = 1), the multilingual half alone for any other (0)."""
+    half = english / 2**0.5
+    return torch.cat([half * first, (half + 1.0 - english) * multilingual], dim=-1)
+
+
+def as_foreign(sentences: torch.Tensor, english_dim: int) -> torch.Tensor:
+    """English sentence features [N, D] (mixed_sentences) as a query in another language
+    reads: the first encoder's part dropped, the multilingual part alone at unit norm."""
+    return torch.cat([torch.zeros_like(sentences[:, :english_dim]), sentences[:, english_dim:] * 2**0.5], -1)
 
 
 def bridge_vectors(logits: torch.Tensor, class_embeddings: torch.Tensor, temperature: float):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -25,11 +26,18 @@ from train.encoders import (
     build_image_encoder,
     text_model_dir,
 )
-from train.features import DEFAULT_CACHE_DIR, image_features, served_features, text_features
-from train.model import ModelConfig, bridge_vectors, hub_penalty, text_vectors
+from train.features import (
+    DEFAULT_CACHE_DIR,
+    image_features,
+    multilingual_text_features,
+    served_features,
+    text_features,
+)
+from train.model import ModelConfig, bridge_vectors, hub_penalty, mixed_sentences, text_vectors
 from train.prepare import Prepared
 from train.targets import MATCH_THRESHOLD, expert_target
 from train.towers import PositivePairs, TowerTrainingConfig
+from train.use_encoder import MULTILINGUAL_TEXT_MODEL
 
 EXTRA_POSITIVE_TARGET = 0.75  # other images' captions the annotators call a full match
 
@@ -41,6 +49,7 @@ class RunConfig:
     image_encoder: str = DEFAULT_IMAGE_ENCODER
     image_weights: str = "imagenet"
     text_model: str = DEFAULT_TEXT_MODEL
+    multilingual_model: str = MULTILINGUAL_TEXT_MODEL  # "" : English only
     seed: int = 0
     validation_share: float = 0.2
     views: tuple[str, ...] = ("center", "flip", "full")
@@ -79,6 +88,17 @@ class Features:
         return np.mean([p for p, _ in views], axis=0), np.mean([lg for _, lg in views], axis=0)
 
 
+def sentence_features(cfg: RunConfig, texts: Sequence[str]) -> np.ndarray:
+    """English sentence features [N, D] as the text encoder computes them: the text model's
+    embeddings, and beside them the multilingual encoder's (train/model.py mixed_sentences)."""
+    first = text_features(texts, text_model_dir(cfg.text_model), cfg.cache_dir)
+    if not cfg.multilingual_model:
+        return first
+    multilingual = torch.from_numpy(multilingual_text_features(texts, cfg.cache_dir))
+    english = torch.ones(len(texts), 1)
+    return mixed_sentences(english, torch.from_numpy(first), multilingual).numpy()
+
+
 def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
     spec = ImageEncoderSpec(cfg.image_encoder, cfg.image_weights)
     encoder = partial(build_image_encoder, spec)
@@ -91,7 +111,7 @@ def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
     texts = sorted(
         set(prep.captions["query_text"]) | set(prep.pairs["query_text"]) | set(test.queries["query_text"])
     )
-    embedded = text_features(texts + prompts, text_model_dir(cfg.text_model), cfg.cache_dir)
+    embedded = sentence_features(cfg, texts + prompts)
     owner = np.repeat(np.arange(len(per_class)), [len(own) for own in per_class])
     class_emb = np.zeros((len(per_class), embedded.shape[1]), np.float64)
     np.add.at(class_emb, owner, embedded[len(texts) :])

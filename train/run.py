@@ -18,8 +18,9 @@ from train.calibration import FusionSet, calibrate, no_match_threshold, tune_fus
 from train.checkpoint import Checkpoint, DetectorWeights, save_checkpoint
 from train.child_images import DetectorRun, train_child_detector
 from train.encoders import ImageEncoderSpec, build_image_encoder, text_model_dir
-from train.features import served_features, text_features
+from train.features import served_features
 from train.model import ModelConfig
+from train.multilingual import multilingual_validation
 from train.people_free import wallpapers
 from train.pipeline import (
     Features,
@@ -30,12 +31,14 @@ from train.pipeline import (
     pair_metrics,
     pair_scores,
     positives_for,
+    sentence_features,
     val_retrieval,
     write_json,
 )
 from train.prepare import Prepared, prepare, subset
 from train.targets import annotation_study
 from train.towers import PositivePairs, train_ensemble
+from train.use_encoder import EMBED_DIM as MULTILINGUAL_DIM
 
 
 def _val_pairs(prep, feats, image_row):
@@ -85,7 +88,14 @@ def run(cfg: RunConfig) -> dict:
     """The training job, step by step."""
     data = load_data(cfg)
     text_dim = data.feats.sentences.shape[1]
-    config = ModelConfig(image=cfg_spec(cfg), text_model=cfg.text_model, text_dim=text_dim)
+    english_dim = text_dim - MULTILINGUAL_DIM if cfg.multilingual_model else 0
+    config = ModelConfig(
+        image=cfg_spec(cfg),
+        text_model=cfg.text_model,
+        text_dim=text_dim,
+        multilingual_model=cfg.multilingual_model,
+        english_text_dim=english_dim,
+    )
     config = config.updated(members=cfg.members) if cfg.members else config
     towers, history = train_towers(cfg, config, data)
     scorer = Scorer(towers, config, data.feats.class_embeddings, query_bank(data))
@@ -187,7 +197,7 @@ def _beyond_flickr(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> Fusion
     pooled, logits = data.served
     gallery_pooled = np.concatenate([photo_pooled, pooled[data.val_rows]])
     gallery_logits = np.concatenate([photo_logits, logits[data.val_rows]])
-    sentences = text_features(dev.queries, text_model_dir(cfg.text_model), cfg.cache_dir)
+    sentences = sentence_features(cfg, dev.queries)
     return _fusion_set(scorer, gallery_pooled, gallery_logits, sentences, dev.owner)
 
 
@@ -259,7 +269,28 @@ def evaluate(
         "detector": detector.report,
         "no_match": calibration.no_match,
     }
+    if scorer.config.multilingual_model:
+        metrics["languages"] = _languages(cfg, scorer, data, calibration)
     return metrics, model_test
+
+
+def _languages(cfg: RunConfig, scorer: Scorer, data: TrainingData, calibration: Calibration) -> dict:
+    """Validation figures of translated captions, per language (train/multilingual.py)."""
+    pooled, logits = data.served
+    val = allowed_only(data.prep.captions)
+    val = val[val["split"] == "val"]
+    images = sorted(set(val["image"]))
+    rows = [data.image_row[name] for name in images]
+    captions = val.set_index("query_id")["query_text"]
+    return multilingual_validation(
+        scorer,
+        (pooled[rows], logits[rows]),
+        images,
+        captions,
+        lambda texts: sentence_features(cfg, texts),
+        cfg.cache_dir,
+        (calibration.scale, calibration.bias),
+    )
 
 
 def save_run(cfg: RunConfig, scorer: Scorer, data: TrainingData, detector, metrics: dict, model_test) -> None:
