@@ -45,9 +45,11 @@ def text_feeds(
     """The text encoder's inputs for `texts`: the first tokenizer's ids and mask, and where
     the model has a multilingual encoder its ids and mask and `english` [N, 1] (1.0: read by
     both encoders; 0.0: a query in another language, read by the multilingual one alone)."""
-    feeds = tokenizer(texts)
     if multilingual is None:
-        return feeds
+        return tokenizer(texts)
+    # the first encoder's output for a query in another language is multiplied by 0: it
+    # reads an empty text instead (a Russian query is 40-odd of MiniLM's pieces, most of its cost)
+    feeds = tokenizer([text if flag else "" for text, flag in zip(texts, english, strict=True)])
     other = multilingual(texts)
     return {
         **feeds,

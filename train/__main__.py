@@ -23,6 +23,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--text-model", default=None, help="all-MiniLM-L6-v2 (default) or a Hugging Face model folder"
     )
+    parser.add_argument(
+        "--english-only",
+        action="store_true",
+        help="no multilingual encoder beside the text model (half the text encoder; English only)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-train-images", type=int, default=None, help="train on a random slice")
     parser.add_argument("--members", type=int, default=None, help="tower ensemble size")
@@ -36,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         data_dir = locate_data_dir(args.data)
-        extra = {"text_model": args.text_model} if args.text_model else {}
+        extra: dict = {"text_model": args.text_model} if args.text_model else {}
+        if args.english_only:
+            extra["multilingual_model"] = ""
         cfg = RunConfig(
             data_dir,
             args.out,
