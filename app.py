@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 
 from inference.dataset import DataError, locate_data_dir
 from inference.language import understood_names
-from inference.milvus_store import STORE_HELP, parse_store
+from inference.milvus_store import STORE_HELP, StoreError, parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED, is_restricted_text, warm_up
 from inference.preprocess import ImageError, load_image
@@ -114,7 +114,7 @@ class SearchApp:
         """Text search -> page."""
         try:
             response = self.engine.search(query, k=int(k), min_probability=float(min_probability))
-        except QueryError as error:
+        except (QueryError, StoreError) as error:  # a store that is down: said, and the app serves on
             return [], f"**Error:** {error}", []
         if response.restricted:
             return [], f"**{SEARCH_REFUSED}**", []
@@ -133,6 +133,8 @@ class SearchApp:
             response = self.engine.search(query)
         except QueryError:
             return []
+        except StoreError as error:  # a script is told, in one line, not handed an empty answer
+            raise gr.Error(str(error)) from None
         if response.restricted:
             return [(str(self.thumbnails.disclaimer()), DISCLAIMER)]
         return self._items(response.results, "p =", DISCLAIMER)
@@ -168,7 +170,7 @@ class SearchApp:
     def _similar(self, path: Path, k: float, what: str) -> Page:
         try:
             response = self.engine.similar(path, k=int(k))
-        except ImageError as error:
+        except (ImageError, StoreError) as error:
             return [], f"**Error:** {path.name}: {error}", []
         if response.restricted:
             return [], f"**{DISCLAIMER}** Nothing similar to it is shown.", []
@@ -203,7 +205,10 @@ class SearchApp:
         report = add_files([Path(f) for f in files], self.uploads)
         if report.added:
             # only the uploads folder is re-scanned: the main gallery's index and ranker stay
-            self.engine.refresh(progress=False, on_progress=progress, only=[self.uploads])
+            try:
+                self.engine.refresh(progress=False, on_progress=progress, only=[self.uploads])
+            except StoreError as error:  # copied and indexed; searched once the store is back
+                return f"**Added {len(report.added)} image(s), not yet searchable:** {error}"
             self._prune_thumbnails()
         message = f"Added {len(report.added)} image(s); the gallery now holds {len(self.engine)}."
         return message + (
@@ -249,6 +254,8 @@ class SearchApp:
         except ReviewError as error:
             items, status, choices = self.review_queue(token)
             return items, f"**Nothing was released:** {error}", choices
+        except StoreError as error:  # recorded in the gallery; shown from the next refresh on
+            return [], f"**Released, but not yet shown:** {error}", []
         self._prune_thumbnails()
         items, status, choices = self.review_queue(token)
         return items, f"Released {len(released)} photo(s): they now show in search. " + status, choices

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -52,6 +53,23 @@ def parse_store(spec: str | None) -> str | None:
             f"--store {spec!r}: expected 'local', 'milvus:FILE.db' or 'milvus:http://HOST:19530'"
         )
     return spec[len(STORE_PREFIX) :]
+
+
+@contextmanager
+def reaching(uri: str) -> Iterator[None]:
+    """Turns a failure to reach the store into a StoreError of one line naming it; the
+    cached client is dropped, so the next call connects afresh (a restarted server)."""
+    from pymilvus.exceptions import MilvusException
+
+    try:
+        yield
+    except (MilvusException, ConnectionError) as error:
+        _client.cache_clear()
+        reason = getattr(error, "message", None) or str(error).splitlines()[0]
+        raise StoreError(
+            f"the Milvus store at {uri} cannot be reached ({reason}); start it, or search the local "
+            "index with --store local"
+        ) from None
 
 
 @cache
@@ -102,24 +120,30 @@ class MilvusRanker:
         restricted: np.ndarray,
         stamps: Sequence[tuple[int, int] | None],
     ) -> None:
-        self.client, self.name = _client(uri), name
+        self.uri, self.name = uri, name
         keys = row_keys(paths, vectors, restricted)
         if any(len(key) > MAX_PATH_CHARS for key in keys):
             raise StoreError(
                 f"a path longer than {MAX_PATH_CHARS - 17} characters cannot be stored in Milvus"
             )
         self.row_of = {key: row for row, key in enumerate(keys)}
-        self._ensure_collection(vectors.shape[1])
-        stored = self._stored_keys()
-        new = [row for row, key in enumerate(keys) if key not in stored]
-        self._insert(new, keys, paths, vectors, restricted, stamps)
-        if new:
-            # seals the new rows into indexed segments: milvus-lite searched unsealed rows
-            # one by one (10k rows: 0.9 s a query, 14 ms once flushed)
-            self.client.flush(self.name)
+        with reaching(uri):
+            self._ensure_collection(vectors.shape[1])
+            stored = self._stored_keys()
+            new = [row for row, key in enumerate(keys) if key not in stored]
+            self._insert(new, keys, paths, vectors, restricted, stamps)
+            if new:
+                # seals the new rows into indexed segments: milvus-lite searched unsealed rows
+                # one by one (10k rows: 0.9 s a query, 14 ms once flushed)
+                self.client.flush(self.name)
         self.stale = sorted(stored - self.row_of.keys())  # deleted by `retire`, once no view needs them
         self.loaded = not new  # nothing had to be written
         self.written = len(new)
+
+    @property
+    def client(self):
+        """The process's client of this store (made again after a failure: see `reaching`)."""
+        return _client(self.uri)
 
     def _ensure_collection(self, dim: int) -> None:
         from pymilvus import DataType
@@ -169,10 +193,11 @@ class MilvusRanker:
 
     def retire(self) -> None:
         """Delete the rows of earlier states (call once the new view serves)."""
-        for start in range(0, len(self.stale), WRITE_BATCH):
-            self.client.delete(self.name, ids=self.stale[start : start + WRITE_BATCH])
-        if self.stale:
-            self.client.flush(self.name)
+        with reaching(self.uri):
+            for start in range(0, len(self.stale), WRITE_BATCH):
+                self.client.delete(self.name, ids=self.stale[start : start + WRITE_BATCH])
+            if self.stale:
+                self.client.flush(self.name)
         self.stale = []
 
     def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
@@ -182,12 +207,13 @@ class MilvusRanker:
             return np.zeros(0, dtype=np.int64)
         limit = k + 1 + len(self.stale)
         while True:
-            hits = self.client.search(
-                self.name,
-                data=[np.asarray(query, np.float32).tolist()],
-                limit=limit,
-                output_fields=["restricted"],  # a small field: none returns them all, vectors too
-            )[0]
+            with reaching(self.uri):
+                hits = self.client.search(
+                    self.name,
+                    data=[np.asarray(query, np.float32).tolist()],
+                    limit=limit,
+                    output_fields=["restricted"],  # a small field: none returns them all, vectors too
+                )[0]
             found = [
                 (-float(hit["distance"]), row) for hit in hits if (row := self.row_of.get(hit.id)) is not None
             ]

@@ -145,6 +145,41 @@ def test_a_bad_store_value_is_one_clear_line(models_dir, small_gallery):
         parse_store("milvus:")
 
 
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_store_that_cannot_be_reached_is_one_line_not_a_traceback(
+    models_dir, small_gallery, tmp_path, capsys
+):
+    from inference.__main__ import main
+
+    store = f"http://127.0.0.1:{_closed_port()}"
+    args = ["search", "a dog", "--gallery", str(small_gallery), "--models", str(models_dir), "--json"]
+    assert main([*args, "--store", f"milvus:{store}"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert captured.err.startswith(f"error: the Milvus store at {store} cannot be reached")
+    assert "--store local" in captured.err  # what to do
+    # a store lost after start-up: the search says so in one line, and the app's page shows it
+    from app import SearchApp
+
+    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False,
+                          store=str(tmp_path / "lite.db"))  # fmt: skip
+    assert engine.search("a dog").results
+    for part in engine.view.parts:
+        part.ranker.uri = store  # type: ignore[attr-defined]  # as if the server went away
+    with pytest.raises(StoreError, match="cannot be reached"):
+        engine.search("a dog")
+    items, status, _ = SearchApp(engine, tmp_path / "uploads").search("a dog")
+    assert items == [] and status.startswith("**Error:** the Milvus store at")
+
+
 def test_the_app_serves_from_milvus_lite_as_from_local_files(start_app, small_gallery, tmp_path):
     from gradio_client import Client
 
