@@ -73,14 +73,24 @@ def models_dir(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return out
 
 
+def copy_photos(paths: list[Path], gallery: Path) -> Path:
+    """A fresh folder `gallery` holding copies of `paths` (no captions file)."""
+    gallery.mkdir()
+    for path in paths:
+        shutil.copy(path, gallery / path.name)
+    return gallery
+
+
 @pytest.fixture()
 def small_gallery(test_image_paths: list[Path], tmp_path: Path) -> Path:
     """Six real test images copied into a fresh folder."""
-    gallery = tmp_path / "gallery"
-    gallery.mkdir()
-    for path in test_image_paths[:6]:
-        shutil.copy(path, gallery / path.name)
-    return gallery
+    return copy_photos(test_image_paths[:6], tmp_path / "gallery")
+
+
+@pytest.fixture()
+def uncaptioned_gallery(test_image_paths: list[Path], tmp_path: Path) -> Path:
+    """Twelve real test photos in a folder nobody captioned: the child-image detector judges each."""
+    return copy_photos(test_image_paths[:12], tmp_path / "photos")
 
 
 @pytest.fixture()

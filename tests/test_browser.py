@@ -23,6 +23,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _open(playwright, url: str, viewport: dict, **options):
+    """(browser, page) of Debian's chromium showing `url` at `viewport`."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport=viewport, **options)
+    page.goto(url)
+    return browser, page
+
+
 @pytest.fixture()
 def running_app(start_app, small_gallery):
     return start_app(small_gallery)
@@ -36,9 +44,7 @@ def test_search_and_child_query_in_browser(running_app, test_image_paths, models
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(running_app)
+        browser, page = _open(playwright, running_app, {"width": 1280, "height": 1000})
         box = page.locator("#query textarea")
         box.fill("a dog running on grass")
         box.press("Enter")
@@ -136,26 +142,14 @@ def test_result_pictures_are_static_files_browsers_keep(running_app):
         assert client.get("/gradio_api/file=/etc/passwd").status_code == 403  # nothing else is exposed
 
 
-@pytest.fixture()
-def twelve_photos(test_image_paths, tmp_path) -> Path:
-    """Twelve test photos nobody captioned: the child-image detector judges them."""
-    gallery = tmp_path / "twelve"
-    gallery.mkdir()
-    for path in test_image_paths[:12]:
-        shutil.copy(path, gallery / path.name)
-    return gallery
-
-
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed (.ci/run installs it)")
-def test_a_phone_sees_every_result_and_the_examples_by_the_search_box(start_app, twelve_photos):
+def test_a_phone_sees_every_result_and_the_examples_by_the_search_box(start_app, uncaptioned_gallery):
     from playwright.sync_api import expect, sync_playwright
 
-    url = start_app(twelve_photos)
+    url = start_app(uncaptioned_gallery)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-        page.goto(url)
+        browser, page = _open(playwright, url, {"width": 390, "height": 844}, device_scale_factor=2)
         box = page.locator("#query textarea")
         example = page.get_by_text("a dog running on the grass", exact=True)
         # the examples sit between the search box and the results, within the first screen
@@ -185,15 +179,13 @@ def test_a_phone_sees_every_result_and_the_examples_by_the_search_box(start_app,
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed (.ci/run installs it)")
-def test_the_owner_releases_a_withheld_photo_in_the_browser(start_app, twelve_photos):
+def test_the_owner_releases_a_withheld_photo_in_the_browser(start_app, uncaptioned_gallery):
     from playwright.sync_api import expect, sync_playwright
 
-    url = start_app(twelve_photos)  # on loopback: the owner's own machine
+    url = start_app(uncaptioned_gallery)  # on loopback: the owner's own machine
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(url)
+        browser, page = _open(playwright, url, {"width": 1280, "height": 1000})
         section = page.get_by_text("Review withheld photos (")
         label = section.first.inner_text()
         waiting = int(label.split("(")[1].split()[0])

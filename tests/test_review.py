@@ -2,7 +2,6 @@
 through the engine, the CLI (in process) and the app's callbacks."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,8 @@ def models(models_dir):
 
 
 @pytest.fixture()
-def uncaptioned(test_image_paths, tmp_path) -> Path:
-    """Twelve test photos in a folder nobody captioned: the detector judges every one."""
-    gallery = tmp_path / "photos"
-    gallery.mkdir()
-    for path in test_image_paths[:12]:
-        shutil.copy(path, gallery / path.name)
-    return gallery
+def uncaptioned(uncaptioned_gallery) -> Path:
+    return uncaptioned_gallery
 
 
 def _engine(gallery: Path, models, tmp_path: Path) -> SearchEngine:
