@@ -224,8 +224,10 @@ def test_cli_evaluate_agrees_with_training(trained_run, models_dir, data_dir):
     assert result.returncode == 0, result.stderr
     engine = json.loads(result.stdout)
     trained = json.loads((trained_run / "metrics.json").read_text())["test"]["model"]["all"]
+    # training ranks float vectors, the engine its int8 codes: rounding moves a near tie or two
+    # (0.57 points, 2 of 350 queries, for the small test model since the multilingual encoder)
     for key in ("recall@1", "recall@5", "recall@10"):
-        assert abs(engine[key] - trained[key]) <= 0.5
+        assert abs(engine[key] - trained[key]) <= 1.0
     assert engine["queries"] == trained["queries"] and engine["images"] == 70 and engine["ranker"] == "exact"
     forced = _cli("evaluate", "--data", str(data_dir), "--models", str(models_dir), "--approximate", "--json")
     approximate = json.loads(forced.stdout)
