@@ -168,10 +168,14 @@ class GalleryView:
     def __len__(self) -> int:
         return int(self._starts[-1])
 
+    def part_of(self, rows: np.ndarray) -> np.ndarray:
+        """Index of the part holding each of `rows` [R]; a row's place in it is row - _starts[part]."""
+        return np.searchsorted(self._starts, rows, side="right") - 1
+
     def vectors_at(self, rows: np.ndarray | list[int]) -> np.ndarray:
         """Image vectors [len(rows), D] of the given rows."""
         rows = np.asarray(rows, dtype=np.int64)
-        part = np.searchsorted(self._starts, rows, side="right") - 1
+        part = self.part_of(rows)
         out = np.empty((len(rows), self.parts[0].vectors.shape[1]), np.float32)
         for p in np.unique(part):
             mask = part == p
@@ -367,21 +371,20 @@ class SearchEngine:
                 chosen.append(found)
         if problems:
             raise ReviewError("\n".join(problems))
-        for gallery in {part.gallery for part, _ in chosen}:
-            assert gallery is not None  # _locate finds rows of folders only
+        by_gallery: dict[Path, list[str]] = {}
+        for part, row in chosen:
+            assert part.gallery is not None  # _locate finds rows of folders only
+            by_gallery.setdefault(part.gallery, []).append(_name(part, row))
+        for gallery, names in by_gallery.items():
             releases = read_releases(gallery)
-            for part, row in chosen:
-                name = _name(part, row)
-                if part.gallery != gallery:
-                    continue
+            for name in names:
                 if revoke:
                     releases.pop(name, None)
                 else:
                     releases[name] = release_for(gallery / name)
             write_releases(gallery, releases)
-        self.refresh(progress=False, only=list({part.gallery for part, _ in chosen}))  # type: ignore[misc]
-        names = {(part.gallery, _name(part, row)) for part, row in chosen}
-        return [item for item in self.review_queue() if (item.gallery, item.name) in names]
+        self.refresh(progress=False, only=list(by_gallery))
+        return [item for item in self.review_queue() if item.name in by_gallery.get(item.gallery, [])]
 
     def _locate(self, view: GalleryView, image: str | Path) -> tuple[GalleryPart, int] | str:
         """(part, row) of a withheld-by-detector photo, or a one-line reason it cannot be released."""
@@ -391,7 +394,7 @@ class SearchEngine:
         row = next((view.row_of[c.resolve()] for c in candidates if c.resolve() in view.row_of), None)
         if row is None:
             return f"{image}: not in the gallery (use a name as `review` lists it)"
-        part_index = int(np.searchsorted(view._starts, row, side="right") - 1)
+        part_index = int(view.part_of(np.array([row]))[0])
         part, local = view.parts[part_index], row - int(view._starts[part_index])
         if part.flagged[local]:
             return part, local
