@@ -113,3 +113,49 @@ def test_larger_test_rejects_more_extra_images_than_validation_has_in_one_line(m
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("error: --extra 100000: the validation split has only")
     assert "Traceback" not in result.stderr
+
+
+def test_held_back_translations_are_test_queries_of_photos_without_children(data_dir):
+    """bench/translated_test.tsv: each row translates a test query the policy allows, of a
+    test photo without children, two per photo; none is a validation caption."""
+    import pandas as pd
+
+    from bench.translated_test import TRANSLATIONS
+    from inference.dataset import load_test_set
+    from inference.evaluate import test_set_policy
+
+    test = load_test_set(data_dir)
+    allowed, _ = test_set_policy(test)
+    allowed_ids = set(test.queries.loc[allowed, "query_id"])
+    rows = pd.read_csv(TRANSLATIONS, sep="\t", quoting=3, dtype=str)
+    assert rows["query_id"].is_unique and set(rows["query_id"]) <= allowed_ids
+    per_photo = rows["query_id"].str.split("#").str[0].value_counts()
+    assert set(per_photo) == {2} and len(per_photo) == test.queries.loc[allowed, "image"].nunique()
+    assert rows["query_text"].str.len().min() > 5 and set(rows["language"]) == {"ru"}
+
+
+def test_translated_test_ranks_every_query_through_the_engine(models_dir, data_dir):
+    """bench.translated_test in process: each language's translations and their English
+    originals ranked over the test photos as a plain folder."""
+    from bench.translated_test import measure
+
+    figures = measure(data_dir, models_dir)
+    assert figures["gallery_images"] == len(list((data_dir / "test_images").glob("*.jpg")))
+    russian = figures["languages"]["ru"]
+    for side in ("translated", "english"):
+        assert russian[side]["queries"] == 82
+        assert 0 <= russian[side]["recall@1"] <= russian[side]["recall@5"] <= russian[side]["recall@10"] <= 100
+    assert russian["ratio_recall@1"] == round(russian["translated"]["recall@1"] / russian["english"]["recall@1"], 3)
+
+
+def test_a_refused_query_ranks_its_photo_last(models_dir, small_gallery):
+    """A query the policy refuses finds nothing, so its photo counts as a miss (N + 1)."""
+    from bench.translated_test import own_ranks
+    from inference.models import SearchModels
+    from inference.search import SearchEngine
+
+    engine = SearchEngine(small_gallery, SearchModels(models_dir), cache_dir=small_gallery.parent / "c", progress=False)
+    photo = sorted(small_gallery.glob("*.jpg"))[0].name
+    ranks = own_ranks(engine, ["children playing in a park", "a dog"], [photo, photo])
+    size = len(engine.view.paths)
+    assert ranks[0] == size + 1 and 1 <= ranks[1] <= size
