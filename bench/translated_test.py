@@ -53,7 +53,8 @@ def measure(data_dir: Path, models_dir: Path) -> dict:
         gallery.mkdir()
         for name in test.images:
             (gallery / name).symlink_to((test.image_dir / name).resolve())
-        engine = SearchEngine(gallery, SearchModels(models_dir), cache_dir=Path(work) / "cache", progress=False)
+        models = SearchModels(models_dir)
+        engine = SearchEngine(gallery, models, cache_dir=Path(work) / "cache", progress=False)
         result = {}
         for language, rows in translations.groupby("language"):
             owners = rows["query_id"].str.split("#").str[0].tolist()
