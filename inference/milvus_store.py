@@ -77,8 +77,9 @@ def _client(uri: str):
     """One client per store and process (milvus-lite allows one opener of its file)."""
     from pymilvus import MilvusClient
 
-    # pymilvus logs a warning per query iterator against milvus-lite (no server clock)
-    logging.getLogger("pymilvus").setLevel(logging.ERROR)
+    # pymilvus logs a warning per query iterator against milvus-lite (no server clock), and an
+    # error with its traceback for each call that finds the server gone: `reaching` says that in one line
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     if not uri.startswith(("http://", "https://", "tcp://")):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     return MilvusClient(uri)
