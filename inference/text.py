@@ -1,11 +1,16 @@
 """Tokenisation for the text encoder, shared by training, export and serving.
 
 Uses the Hugging Face `tokenizers` library on the model folder's
-tokenizer.json, so serving needs neither torch nor transformers.
+tokenizer.json, so serving needs neither torch nor transformers. A folder whose
+tokenizer_config.json sets `pad_to_length` (CLIP's text side: a fixed context of 77)
+pads every text to that length, and `text_cleaning: "ftfy-html"` cleans each text as
+open_clip's tokenizer does before the BPE (train/openclip.py writes such a folder).
 """
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +18,21 @@ from tokenizers import Tokenizer
 
 #: all-MiniLM-L6-v2 was trained on 256 tokens; longer queries are truncated.
 MAX_TOKENS = 256
+TOKENIZER_CONFIG = "tokenizer_config.json"
+FTFY_HTML = "ftfy-html"
+
+
+def ftfy_html_clean(text: str) -> str:
+    """open_clip's `basic_clean`: ftfy's fixes (mojibake, full-width letters, curly quotes),
+    HTML entities unescaped twice, ends stripped (the tokenizer itself folds case and spaces)."""
+    import ftfy  # only models with a CLIP text side read it
+
+    return html.unescape(html.unescape(ftfy.fix_text(text))).strip()
+
+
+def _settings(folder: Path) -> dict:
+    path = folder / TOKENIZER_CONFIG
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 class TextTokenizer:
@@ -23,13 +43,20 @@ class TextTokenizer:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: tokenizer file not found")
         self._tokenizer = Tokenizer.from_file(str(path))
-        self._tokenizer.enable_truncation(max_length=max_tokens)
-        self._tokenizer.enable_padding(pad_id=self._tokenizer.token_to_id("[PAD]") or 0)
-        self.max_tokens = max_tokens
+        settings = _settings(path.parent)
+        self._clean = settings.get("text_cleaning") == FTFY_HTML
+        fixed = settings.get("pad_to_length")
+        self.max_tokens = int(fixed or max_tokens)
+        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        if fixed:  # a model with a fixed context (CLIP: positions 0-76), padded with id 0 as open_clip does
+            self._tokenizer.enable_padding(length=self.max_tokens, pad_id=0)
+        else:
+            self._tokenizer.enable_padding(pad_id=self._tokenizer.token_to_id("[PAD]") or 0)
 
     def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Tokenise a batch: {"input_ids", "attention_mask"}, each int64 [N, L]."""
-        encodings = self._tokenizer.encode_batch(list(texts))
+        texts = [ftfy_html_clean(t) for t in texts] if self._clean else list(texts)
+        encodings = self._tokenizer.encode_batch(texts)
         return {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
