@@ -22,13 +22,13 @@ import torch
 from torch import nn
 
 from train.checkpoint import Checkpoint, load_checkpoint
-from train.encoders import SentenceEncoder, build_image_encoder, text_model_dir
+from train.encoders import SentenceEncoder, build_image_encoder, is_openclip, text_model_dir
 from train.model import (
     DetectorHeads,
     ModelConfig,
     TwoTower,
-    bridge_vectors,
     hub_penalty,
+    image_bridge,
     mixed_sentences,
     text_vectors,
 )
@@ -54,7 +54,7 @@ class ImageEncoder(nn.Module):
         pooled = pooled.unflatten(0, (-1, views)).mean(dim=1)  # [N, F]: as training's served()
         logits = logits.unflatten(0, (-1, views)).mean(dim=1)  # [N, 1000]
         tower = self.towers.embed_images(pooled)  # [N, M * E]
-        bridge = bridge_vectors(logits, self.class_embeddings, self.config.bridge_temperature)  # [N, 384]
+        bridge = image_bridge(self.config, pooled, logits, self.class_embeddings)  # [N, text_dim]
         vectors = torch.cat([tower, bridge], dim=-1)
         if self.config.bank_strength and len(self.bank):
             bank_scores = self.bank @ vectors.T  # [B, N]
@@ -68,7 +68,7 @@ class ImageEncoder(nn.Module):
 class TextEncoder(nn.Module):
     def __init__(self, config: ModelConfig, towers: TwoTower) -> None:
         super().__init__()
-        self.sentence = SentenceEncoder(text_model_dir(config.text_model))
+        self.sentence = sentence_encoder(config)
         self.towers = towers
         self.config = config
 
@@ -79,6 +79,16 @@ class TextEncoder(nn.Module):
         vectors = text_vectors(self.config, self.towers, sentence)
         column = vectors[:, :1] * 0.0 - self.config.penalty_scale  # [N, 1], batch size dynamic in ONNX
         return torch.cat([vectors, column], dim=-1)
+
+
+def sentence_encoder(config: ModelConfig) -> nn.Module:
+    """The first text encoder: ids and mask [N, L] -> unit sentence vectors [N, english_text_dim
+    or text_dim]; an open_clip backbone's own text side, else the Hugging Face sentence model."""
+    if is_openclip(config.text_model):
+        from train.openclip import OpenClipText, load_model
+
+        return OpenClipText(load_model(config.text_model, config.image.weights))
+    return SentenceEncoder(text_model_dir(config.text_model))
 
 
 class MultilingualTextEncoder(TextEncoder):

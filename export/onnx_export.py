@@ -27,10 +27,14 @@ from inference.models import (
     file_sha256,
 )
 from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, SERVED_VIEWS, load_image, served_views
-from inference.text import MAX_TOKENS, TextTokenizer, text_feeds
+from inference.text import TextTokenizer, text_feeds
 from train.checkpoint import TOKENIZER_FILES, load_checkpoint, tokenizer_dir
+from train.encoders import is_openclip
 
 OPSET = 17
+#: open_clip's ModifiedResNet (its attention pool) exports wrong at opset 17 (off by up to 0.6)
+#: and right at 18; its ViTs match at both (../shared/docs/offline-models.md).
+OPENCLIP_OPSET = 18
 EMBEDDING_TOLERANCE = 1e-4
 #: Queries in other languages the exported multilingual path is checked on, beside the captions.
 FOREIGN_CHECKS = (
@@ -47,17 +51,24 @@ class ExportCheckError(RuntimeError):
     """An exported graph disagrees with PyTorch beyond tolerance."""
 
 
-def _export(module, args, path: Path, inputs, outputs, dynamic) -> None:
-    torch.onnx.export(
-        module,
-        args,
-        str(path),
-        input_names=inputs,
-        output_names=outputs,
-        dynamic_axes=dynamic,
-        opset_version=OPSET,
-        dynamo=False,
-    )
+def export_graph(module, args, path: Path, inputs, outputs, dynamic, opset: int = OPSET) -> None:
+    # nn.MultiheadAttention's inference fast path (open_clip's ViTs) is one fused op that ONNX
+    # lacks; traced without it, the same attention is plain matmuls and softmax
+    fast_path = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        torch.onnx.export(
+            module,
+            args,
+            str(path),
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=dynamic,
+            opset_version=opset,
+            dynamo=False,
+        )
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fast_path)
     onnx.checker.check_model(str(path))
 
 
@@ -85,6 +96,7 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
         shutil.copytree(tokenizer_dir(checkpoint, multilingual=True), folder / MULTILINGUAL_TOKENIZER_DIR)
         multilingual = TextTokenizer(folder / MULTILINGUAL_TOKENIZER_DIR)
         captions, english = [*captions, *FOREIGN_CHECKS], [*english, *[False] * len(FOREIGN_CHECKS)]
+    opset = OPENCLIP_OPSET if is_openclip(config.image.name) else OPSET
     size = config.image.input_size
     pixels = np.stack([served_views(load_image(p), size) for p in images])  # [N, V, 3, S, S]
     tokens = text_feeds(TextTokenizer(folder / TOKENIZER_DIR), multilingual, captions, english)
@@ -94,25 +106,27 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
         expected_image, expected_heads = image(pixel_t)
         expected_text = text(**token_t)
         expected_prob = head(expected_text, expected_image)
-    _export(
+    export_graph(
         image,
         (pixel_t,),
         folder / IMAGE_ENCODER,
         ["pixels"],
         ["image_vectors", "detector_logits"],
         {"pixels": {0: "n"}, "image_vectors": {0: "n"}, "detector_logits": {0: "n"}},
+        opset,
     )
     axes = {name: {0: "n", 1: "tokens" if name.startswith(("input", "attention")) else "pieces"}
             for name in tokens if name != "english"}  # fmt: skip
-    _export(
+    export_graph(
         text,
         tuple(token_t.values()),
         folder / TEXT_ENCODER,
         list(tokens),
         ["text_vectors"],
         {**axes, **({"english": {0: "n"}} if "english" in tokens else {}), "text_vectors": {0: "n"}},
+        opset,
     )
-    _export(
+    export_graph(
         head,
         (expected_text, expected_image),
         folder / SCORING_HEAD,
@@ -142,6 +156,14 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
         "child_threshold": config.child_threshold,
         "detector": combiner,
         "input_size": config.image.input_size,
+        "max_tokens": TextTokenizer(folder / TOKENIZER_DIR).max_tokens,
+        "opset": opset,
+        "backbone": {
+            "image": config.image.name,
+            "weights": config.image.weights,
+            "text": config.text_model,
+            **({"family": "open_clip"} if is_openclip(config.image.name) else {}),
+        },
     }
 
 
@@ -155,6 +177,7 @@ def write_manifest(folder: Path, exported: dict, checkpoint: Path) -> dict:
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "source_checkpoint": str(checkpoint),
         "source_checkpoint_sha256": file_sha256(checkpoint),
+        "backbone": exported["backbone"],
         "model_config": exported["config"],
         "vector_dim": exported["vector_dim"],
         "child_threshold": exported["child_threshold"],
@@ -166,7 +189,7 @@ def write_manifest(folder: Path, exported: dict, checkpoint: Path) -> dict:
             "views": list(SERVED_VIEWS),
             "mean": IMAGENET_MEAN.tolist(),
             "std": IMAGENET_STD.tolist(),
-            "max_tokens": MAX_TOKENS,
+            "max_tokens": exported["max_tokens"],
         },
         "checks_vs_pytorch": exported["checks"],
         **({"int8": exported["int8"]} if "int8" in exported else {}),
@@ -174,7 +197,7 @@ def write_manifest(folder: Path, exported: dict, checkpoint: Path) -> dict:
             "torch": torch.__version__,
             "onnx": onnx.__version__,
             "onnxruntime": ort.__version__,
-            "opset": OPSET,
+            "opset": exported["opset"],
         },
         "files": files,
     }

@@ -7,7 +7,17 @@ import sys
 from pathlib import Path
 
 from inference.dataset import DataError, locate_data_dir
-from train.encoders import DEFAULT_IMAGE_ENCODER, IMAGE_ENCODERS
+from train.encoders import DEFAULT_IMAGE_ENCODER, IMAGE_ENCODERS, OPENCLIP_PREFIX, is_openclip
+
+
+def image_encoder(value: str) -> str:
+    """argparse type: a bundled backbone or openclip:MODEL (a name or a config .json)."""
+    if value in IMAGE_ENCODERS or (is_openclip(value) and value != OPENCLIP_PREFIX):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"{value!r}: choose from {', '.join(IMAGE_ENCODERS)}, or {OPENCLIP_PREFIX}MODEL "
+        "(an open_clip model name or config .json)"
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -16,12 +26,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--data", type=Path, default=None, help="data set folder (found or downloaded if omitted)"
     )
     parser.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder")
-    parser.add_argument("--image-encoder", choices=IMAGE_ENCODERS, default=DEFAULT_IMAGE_ENCODER)
     parser.add_argument(
-        "--image-weights", default="imagenet", help="'imagenet', 'random' or a state-dict .pth file"
+        "--image-encoder",
+        type=image_encoder,
+        default=DEFAULT_IMAGE_ENCODER,
+        help=f"{', '.join(IMAGE_ENCODERS)} or {OPENCLIP_PREFIX}MODEL (default {DEFAULT_IMAGE_ENCODER})",
     )
     parser.add_argument(
-        "--text-model", default=None, help="all-MiniLM-L6-v2 (default) or a Hugging Face model folder"
+        "--image-weights",
+        default="imagenet",
+        help="'imagenet', 'random' or a state-dict .pth file; for openclip:MODEL an open_clip "
+        "pretrained tag (downloaded once) or a weights file",
+    )
+    parser.add_argument(
+        "--text-model",
+        default=None,
+        help="all-MiniLM-L6-v2 (default) or a Hugging Face model folder; an openclip backbone "
+        "brings its own text side",
     )
     parser.add_argument(
         "--english-only",
@@ -31,7 +52,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-train-images", type=int, default=None, help="train on a random slice")
     parser.add_argument("--members", type=int, default=None, help="tower ensemble size")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if is_openclip(args.image_encoder) and args.text_model:
+        parser.error("--text-model: an openclip backbone reads text with its own text side")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data_dir = locate_data_dir(args.data)
         extra: dict = {"text_model": args.text_model} if args.text_model else {}
+        if is_openclip(args.image_encoder):
+            from train.openclip import load_model
+
+            load_model(args.image_encoder, args.image_weights)  # weights first: fail before any work
+            extra["text_model"] = args.image_encoder  # the same model's text side
         if args.english_only:
             extra["multilingual_model"] = ""
         cfg = RunConfig(

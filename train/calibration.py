@@ -12,6 +12,10 @@ from sklearn.model_selection import GroupKFold
 from inference.metrics import retrieval_metrics, target_ranks
 
 FUSION_GRID = np.round(np.arange(0.0, 2.01, 0.1), 2)
+#: A pretrained vision-language backbone's bridge is its own image-text similarity, which may
+#: beat the towers outright: the grid goes on to weights where the towers count for ~1%
+#: (100: the backbone alone), so validation can choose "none of our parts".
+NATIVE_FUSION_GRID = np.concatenate([FUSION_GRID, [3.0, 5.0, 10.0, 20.0, 100.0]])
 #: (strength, temperature) of the hub penalty (train/model.py hub_penalty); strength 0 is off.
 #: Temperatures are in units of the fused score's spread (both parts are z-scored).
 PENALTY_GRID = ((0.0, 0.25),) + tuple(
@@ -57,7 +61,7 @@ def _mean_recall(scores: np.ndarray, owner: np.ndarray) -> float:
     return (m["recall@1"] + m["recall@5"] + m["recall@10"]) / 3
 
 
-def tune_fusion(flickr: FusionSet, dev: FusionSet | None = None) -> Fusion:
+def tune_fusion(flickr: FusionSet, dev: FusionSet | None = None, grid: np.ndarray = FUSION_GRID) -> Fusion:
     """Bridge weight and hub penalty maximising validation mean recall (of R@1/5/10)
     for z-scored tower + w * z-scored bridge - the penalty.
 
@@ -69,7 +73,7 @@ def tune_fusion(flickr: FusionSet, dev: FusionSet | None = None) -> Fusion:
     sigma_t, sigma_b = _z(flickr.tower)[1], _z(flickr.bridge)[1]
     penalties = PENALTY_GRID if flickr.bank_tower is not None else PENALTY_GRID[:1]
     table = []
-    for weight in FUSION_GRID:
+    for weight in grid:
         for strength, temperature in penalties:
             args = (1.0 / sigma_t, weight / sigma_b, strength, temperature)
             beyond = None if dev is None else dev.mean_recall(*args)

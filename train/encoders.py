@@ -21,6 +21,13 @@ IMAGE_ENCODERS = ("efficientnet_lite0+open_nsfw", "efficientnet_lite0", "resnet1
 #: R@1 31.9 -> 36.6, MRR 0.483 -> 0.516 over Lite0 alone (README, "Search quality").
 DEFAULT_IMAGE_ENCODER = IMAGE_ENCODERS[0]
 _FEATURE_DIMS = {"efficientnet_lite0": 1280, "resnet18": 512, "resnet50": 2048, "open_nsfw": 1024}
+#: "openclip:MODEL": a pretrained vision-language model from open_clip (train/openclip.py).
+OPENCLIP_PREFIX = "openclip:"
+
+
+def is_openclip(name: str) -> bool:
+    """Whether an encoder name is an open_clip backbone (its own text side, its embedding the bridge)."""
+    return name.startswith(OPENCLIP_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,20 @@ class ImageEncoderSpec:
 
     @property
     def feature_dim(self) -> int:
+        if is_openclip(self.name):
+            from train.openclip import embed_dim
+
+            return embed_dim(self.name)
         return sum(_FEATURE_DIMS[part] for part in self.name.split("+"))
+
+
+def image_spec(name: str, weights: str) -> ImageEncoderSpec:
+    """The spec of backbone `name` with `weights`, at the input size it was trained at."""
+    if is_openclip(name):
+        from train.openclip import image_size
+
+        return ImageEncoderSpec(name, weights, image_size(name))
+    return ImageEncoderSpec(name, weights)
 
 
 class PooledAndLogits(nn.Module):
@@ -74,7 +94,12 @@ class SideBySide(nn.Module):
 
 def build_image_encoder(spec: ImageEncoderSpec) -> nn.Module:
     """The frozen backbone(s) named by `spec`, in eval mode:
-    pixels [N, 3, S, S] -> (pooled [N, spec.feature_dim], ImageNet logits [N, 1000])."""
+    pixels [N, 3, S, S] -> (pooled [N, spec.feature_dim], ImageNet logits [N, 1000]; [N, 0] for
+    an open_clip backbone, whose embedding is already in a text space)."""
+    if is_openclip(spec.name):
+        from train.openclip import OpenClipImage, load_model
+
+        return OpenClipImage(load_model(spec.name, spec.weights)).eval()
     if spec.name not in IMAGE_ENCODERS:
         raise ValueError(f"unknown image encoder {spec.name!r}; choose from {IMAGE_ENCODERS}")
     first, *second = spec.name.split("+")

@@ -54,6 +54,12 @@ def _load_or_compute(
     return arrays
 
 
+def _file_stats(*names: str) -> list:
+    """(name, size, mtime) of each name that is a file here: a config or weights file changed
+    under the same path is a new cache entry."""
+    return [(n, p.stat().st_size, p.stat().st_mtime_ns) for n in names for p in [Path(n)] if p.is_file()]
+
+
 def image_features(
     paths: Sequence[Path],
     spec: ImageEncoderSpec,
@@ -64,7 +70,9 @@ def image_features(
 ) -> dict[str, np.ndarray]:
     """{"pooled": [V, N, F], "logits": [V, N, 1000]} for each view V of each image N."""
     stats = [(p.name, info.st_size, info.st_mtime_ns) for p in paths for info in [p.stat()]]
-    key = _cache_key(["image", spec.name, spec.weights, spec.input_size, list(views), stats])
+    files = _file_stats(spec.name.split(":", 1)[-1], spec.weights)
+    identity = [spec.name, spec.weights, spec.input_size, files]
+    key = _cache_key(["image", *identity, list(views), stats])
 
     def compute() -> dict[str, np.ndarray]:
         model = encoder()
@@ -114,6 +122,28 @@ def text_features(
                 out.append(model(**{k: torch.from_numpy(v) for k, v in tokens.items()}).numpy())
         dim = model.dim
         return {"embedding": np.concatenate(out) if out else np.zeros((0, dim), np.float32)}
+
+    return _load_or_compute(cache_dir, key, compute)["embedding"]
+
+
+def openclip_text_features(
+    texts: Sequence[str], name: str, weights: str, cache_dir: Path = DEFAULT_CACHE_DIR, batch_size: int = 128
+) -> np.ndarray:
+    """Unit embeddings [N, E] of `texts` by the text side of open_clip backbone `name` with `weights`,
+    tokenised by the same tokenizer file serving reads (train/openclip.py)."""
+    from train.openclip import OpenClipText, load_model, tokenizer_folder
+
+    key = _cache_key(["text", name, weights, _file_stats(name.split(":", 1)[-1], weights), list(texts)])
+
+    def compute() -> dict[str, np.ndarray]:
+        tokenizer = TextTokenizer(tokenizer_folder(name, cache_dir))
+        model = OpenClipText(load_model(name, weights)).eval()
+        out = []
+        for start in tqdm(range(0, len(texts), batch_size), desc="embed texts (open_clip)"):
+            tokens = tokenizer(list(texts[start : start + batch_size]))
+            with torch.inference_mode():
+                out.append(model(**{k: torch.from_numpy(v) for k, v in tokens.items()}).numpy())
+        return {"embedding": np.concatenate(out) if out else np.zeros((0, 0), np.float32)}
 
     return _load_or_compute(cache_dir, key, compute)["embedding"]
 

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from train.encoders import ImageEncoderSpec
+from train.encoders import ImageEncoderSpec, is_openclip
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,11 @@ class ModelConfig:
     bank_temperature: float = 0.25
     bank_strength: float = 0.0
     penalty_scale: float = 1.0  # the penalty is stored divided by this (see export/modules.py)
+
+    @property
+    def native_bridge(self) -> bool:
+        """An open_clip backbone: the image embedding is the bridge, no ImageNet labels between."""
+        return is_openclip(self.image.name)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -117,6 +122,21 @@ def bridge_vectors(logits: torch.Tensor, class_embeddings: torch.Tensor, tempera
     """ImageNet logits [N, 1000] -> unit vectors [N, D] in the sentence space."""
     probs = torch.softmax(logits / temperature, dim=-1)
     return nn.functional.normalize(probs @ class_embeddings, dim=-1)
+
+
+def image_bridge(
+    config: ModelConfig, pooled: torch.Tensor, logits: torch.Tensor, class_embeddings: torch.Tensor
+) -> torch.Tensor:
+    """Each image's unit vector [N, text_dim] in the sentence space. A classifier backbone gets
+    there through its ImageNet labels (bridge_vectors); an open_clip backbone's embedding [N, E]
+    is already in its own text side's space, the first E sentence dims (the rest, the
+    multilingual encoder's, stay 0)."""
+    if not config.native_bridge:
+        return bridge_vectors(logits, class_embeddings, config.bridge_temperature)
+    # padded rather than concatenated with zeros: a zeros tensor would be traced with the
+    # export's batch size baked in
+    padded = nn.functional.pad(pooled, (0, config.text_dim - pooled.shape[1]))
+    return nn.functional.normalize(padded, dim=-1)
 
 
 def text_vectors(config: ModelConfig, towers: TwoTower, sentences: torch.Tensor) -> torch.Tensor:

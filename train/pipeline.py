@@ -22,18 +22,20 @@ from train.class_texts import class_texts
 from train.encoders import (
     DEFAULT_IMAGE_ENCODER,
     DEFAULT_TEXT_MODEL,
-    ImageEncoderSpec,
     build_image_encoder,
+    image_spec,
+    is_openclip,
     text_model_dir,
 )
 from train.features import (
     DEFAULT_CACHE_DIR,
     image_features,
     multilingual_text_features,
+    openclip_text_features,
     served_features,
     text_features,
 )
-from train.model import ModelConfig, bridge_vectors, hub_penalty, mixed_sentences, text_vectors
+from train.model import ModelConfig, hub_penalty, image_bridge, mixed_sentences, text_vectors
 from train.prepare import Prepared
 from train.targets import MATCH_THRESHOLD, expert_target
 from train.towers import PositivePairs, TowerTrainingConfig
@@ -91,7 +93,10 @@ class Features:
 def sentence_features(cfg: RunConfig, texts: Sequence[str]) -> np.ndarray:
     """English sentence features [N, D] as the text encoder computes them: the text model's
     embeddings, and beside them the multilingual encoder's (train/model.py mixed_sentences)."""
-    first = text_features(texts, text_model_dir(cfg.text_model), cfg.cache_dir)
+    if is_openclip(cfg.text_model):
+        first = openclip_text_features(texts, cfg.text_model, cfg.image_weights, cfg.cache_dir)
+    else:
+        first = text_features(texts, text_model_dir(cfg.text_model), cfg.cache_dir)
     if not cfg.multilingual_model:
         return first
     multilingual = torch.from_numpy(multilingual_text_features(texts, cfg.cache_dir))
@@ -100,13 +105,14 @@ def sentence_features(cfg: RunConfig, texts: Sequence[str]) -> np.ndarray:
 
 
 def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
-    spec = ImageEncoderSpec(cfg.image_encoder, cfg.image_weights)
+    spec = image_spec(cfg.image_encoder, cfg.image_weights)
     encoder = partial(build_image_encoder, spec)
     train_paths = [prep.train_set.image_dir / name for name in prep.train_set.images]
     train = image_features(train_paths, spec, encoder, cfg.views, cfg.cache_dir)
     test_paths = [test.image_dir / name for name in test.images]
     test_pooled, test_logits = served_features(test_paths, spec, encoder, cfg.cache_dir)
-    per_class = class_texts()
+    # an open_clip image embedding is its own bridge into the text space: no class texts
+    per_class = [] if is_openclip(cfg.image_encoder) else class_texts()
     prompts = [text for own in per_class for text in own]
     texts = sorted(
         set(prep.captions["query_text"]) | set(prep.pairs["query_text"]) | set(test.queries["query_text"])
@@ -115,7 +121,7 @@ def compute_features(cfg: RunConfig, prep: Prepared, test: TestSet) -> Features:
     owner = np.repeat(np.arange(len(per_class)), [len(own) for own in per_class])
     class_emb = np.zeros((len(per_class), embedded.shape[1]), np.float64)
     np.add.at(class_emb, owner, embedded[len(texts) :])
-    class_emb /= np.linalg.norm(class_emb, axis=1, keepdims=True)
+    class_emb /= np.maximum(np.linalg.norm(class_emb, axis=1, keepdims=True), 1e-12)
     return Features(
         tuple(cfg.views),
         train["pooled"],
@@ -176,8 +182,8 @@ class Scorer:
     def image_vectors(self, pooled, logits) -> np.ndarray:
         """[N, M * E + 384]: tower embeddings and bridge vectors, as the image encoder serves them."""
         with torch.no_grad():
-            bridge = bridge_vectors(
-                torch.from_numpy(logits), self.class_embeddings, self.config.bridge_temperature
+            bridge = image_bridge(
+                self.config, torch.from_numpy(pooled), torch.from_numpy(logits), self.class_embeddings
             )
             return torch.cat([self.towers.embed_images(torch.from_numpy(pooled)), bridge], -1).numpy()
 

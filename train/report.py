@@ -133,8 +133,10 @@ def steps_table(fusion_table: list) -> str:
     def objective(row) -> float:
         return row[3] if row[4] is None else (row[3] + row[4]) / 2
 
+    alone = [r for r in fusion_table if r[0] == 100 and r[1] == 0]  # NATIVE_FUSION_GRID's end
     steps = [
         ("towers alone", [r for r in fusion_table if r[0] == 0 and r[1] == 0]),
+        ("the backbone alone (towers at 1%)", alone),
         ("+ label bridge (weight on validation)", [r for r in fusion_table if r[1] == 0]),
         ("+ hub penalty: query-bank normalisation over training captions", fusion_table),
     ]

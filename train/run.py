@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,10 +15,17 @@ from inference.dataset import TestSet, load_test_set
 from inference.evaluate import rank_test_set, ranks_from_scores, test_set_policy
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
 from train.beyond_flickr import dev_set
-from train.calibration import FusionSet, calibrate, no_match_threshold, tune_fusion
+from train.calibration import (
+    FUSION_GRID,
+    NATIVE_FUSION_GRID,
+    FusionSet,
+    calibrate,
+    no_match_threshold,
+    tune_fusion,
+)
 from train.checkpoint import Checkpoint, DetectorWeights, save_checkpoint
 from train.child_images import DetectorRun, train_child_detector
-from train.encoders import ImageEncoderSpec, build_image_encoder, text_model_dir
+from train.encoders import ImageEncoderSpec, build_image_encoder, image_spec, is_openclip, text_model_dir
 from train.features import served_features
 from train.model import ModelConfig
 from train.multilingual import multilingual_validation
@@ -143,7 +151,8 @@ def fuse(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> tuple[Scorer, li
     pooled, logits = data.served
     gallery = pooled[data.val_rows], logits[data.val_rows]
     flickr = _fusion_set(scorer, *gallery, data.feats.sentences[data.val_text], data.val_owner)
-    fusion = tune_fusion(flickr, _beyond_flickr(cfg, scorer, data))
+    grid = NATIVE_FUSION_GRID if scorer.config.native_bridge else FUSION_GRID
+    fusion = tune_fusion(flickr, _beyond_flickr(cfg, scorer, data), grid)
     scorer.config = scorer.config.updated(
         tower_weight=fusion.tower_weight,
         bridge_weight=fusion.bridge_weight,
@@ -309,7 +318,7 @@ def save_run(cfg: RunConfig, scorer: Scorer, data: TrainingData, detector, metri
         query_bank=scorer.bank,
         metrics={"test": metrics["test"], "validation": metrics["validation"]},
     )
-    save_checkpoint(cfg.out_dir, checkpoint, text_model_dir(cfg.text_model))
+    save_checkpoint(cfg.out_dir, checkpoint, tokenizer_source(cfg))
     write_json(cfg.out_dir / "metrics.json", metrics)
     from train.report import write_report
 
@@ -319,7 +328,16 @@ def save_run(cfg: RunConfig, scorer: Scorer, data: TrainingData, detector, metri
 
 
 def cfg_spec(cfg: RunConfig) -> ImageEncoderSpec:
-    return ImageEncoderSpec(cfg.image_encoder, cfg.image_weights)
+    return image_spec(cfg.image_encoder, cfg.image_weights)
+
+
+def tokenizer_source(cfg: RunConfig) -> Path:
+    """The folder of the text side's tokenizer files, copied into the run."""
+    if is_openclip(cfg.text_model):
+        from train.openclip import tokenizer_folder
+
+        return tokenizer_folder(cfg.text_model, cfg.cache_dir)
+    return text_model_dir(cfg.text_model)
 
 
 def _baseline(prep, feats, image_row, seed):
