@@ -159,7 +159,11 @@ def load_model(name: str, weights: str) -> nn.Module:
             f"{name}: weights {weights!r} could not be loaded ({where.splitlines()[0]}); "
             "pass a local weights file with --image-weights, or train the default encoders"
         ) from None
-    return clip.eval().requires_grad_(False)
+    from timm.utils import reparameterize_model
+
+    # MobileCLIP's FastViT trains with parallel branches that fold into single convolutions
+    # for inference (several times faster, same outputs); other models have none to fold
+    return reparameterize_model(clip.eval(), inplace=True).requires_grad_(False)
 
 
 class OpenClipImage(nn.Module):
