@@ -34,6 +34,8 @@ STORE_PREFIX = "milvus:"
 WRITE_BATCH = 512  # rows per insert: 512 x 1,664 floats is about 3.4 MB a request
 KEY_FIELD, VECTOR_FIELD = "key", "vector"
 MAX_PATH_CHARS = 4096
+#: A search the server holds this long is waiting for its clock, not working (see _search)
+BOUNDED_WAIT_S = 3.0
 STORE_HELP = (  # --store of the CLI and the app
     "where vectors are ranked: local index files (default), milvus:FILE.db (milvus-lite) "
     "or milvus:http://HOST:19530 (a Milvus server or cluster)"
@@ -59,11 +61,12 @@ def parse_store(spec: str | None) -> str | None:
 def reaching(uri: str) -> Iterator[None]:
     """Turns a failure to reach the store into a StoreError of one line naming it; the
     cached client is dropped, so the next call connects afresh (a restarted server)."""
+    from grpc import RpcError
     from pymilvus.exceptions import MilvusException
 
     try:
         yield
-    except (MilvusException, ConnectionError) as error:
+    except (MilvusException, ConnectionError, RpcError) as error:
         _client.cache_clear()
         reason = getattr(error, "message", None) or str(error).splitlines()[0]
         raise StoreError(
@@ -201,6 +204,22 @@ class MilvusRanker:
                 self.client.flush(self.name)
         self.stale = []
 
+    def _search(self, vector: list[float], limit: int) -> list:
+        """The store's `limit` nearest hits to `vector`. A restarted server has its persisted
+        rows loaded within a second but holds Bounded reads until its clock catches up (about
+        20 s for Milvus 2.3.5 standalone): past BOUNDED_WAIT_S the rows it holds are read as
+        they are. Every write of ours is flushed before a search, so they are among them."""
+        from grpc import RpcError, StatusCode
+
+        # a small output field: with none, Milvus returns every field, vectors too
+        request = {"data": [vector], "limit": limit, "output_fields": ["restricted"]}
+        try:
+            return self.client.search(self.name, timeout=BOUNDED_WAIT_S, **request)[0]
+        except RpcError as error:
+            if error.code() != StatusCode.DEADLINE_EXCEEDED:  # type: ignore[attr-defined]
+                raise
+        return self.client.search(self.name, consistency_level="Eventually", **request)[0]
+
     def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
         """Row indices of the k best rows for query [D], best first (ties: lower row first)."""
         k = min(k, len(self.row_of) - (exclude is not None))
@@ -209,12 +228,7 @@ class MilvusRanker:
         limit = k + 1 + len(self.stale)
         while True:
             with reaching(self.uri):
-                hits = self.client.search(
-                    self.name,
-                    data=[np.asarray(query, np.float32).tolist()],
-                    limit=limit,
-                    output_fields=["restricted"],  # a small field: none returns them all, vectors too
-                )[0]
+                hits = self._search(np.asarray(query, np.float32).tolist(), limit)
             found = [
                 (-float(hit["distance"]), row) for hit in hits if (row := self.row_of.get(hit.id)) is not None
             ]

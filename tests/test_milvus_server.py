@@ -109,6 +109,49 @@ def test_two_engines_over_one_server_see_the_same_gallery(server, models_dir, un
     assert first.search("a dog", k=100).results and len(first.view.paths) == len(second.view.paths)
 
 
+def _restart(server) -> None:
+    """Stop and start the server on the port it had. The package probes a port by binding it
+    without SO_REUSEADDR, so a port whose connections linger in TIME_WAIT looks taken and it
+    would move on; Milvus itself (Go) rebinds with SO_REUSEADDR, as the probe does here."""
+    port = server.listen_port
+    server.stop()
+
+    def bind_like_milvus(candidate: int) -> socket.socket | None:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            sock.close()
+            return None
+        return sock
+
+    server.config.try_bind_port = bind_like_milvus
+    server.listen_port = port
+    server.start()
+    assert server.listen_port == port
+
+
+def test_the_app_answers_again_after_the_server_restarts(server, models_dir, uncaptioned_gallery, tmp_path):
+    from app import SearchApp
+
+    uploads = tmp_path / "uploads"
+    folders = [uncaptioned_gallery, uploads]
+    models = SearchModels(models_dir)
+    engine = SearchEngine(folders, models, tmp_path / "i", progress=False, store=_uri(server))
+    app = SearchApp(engine, uploads)
+    before = app.search("a dog", 5, 0.0)
+    assert len(before[0]) == 5
+    server.stop()
+    items, status, _ = app.search("a dog", 5, 0.0)
+    assert items == [] and status.startswith(f"**Error:** the Milvus store at {_uri(server)} cannot be")
+    _restart(server)
+    # the first search after the start answers (no app restart, no retry loop); a restarted
+    # server holds Bounded reads ~20 s, the store reads its persisted rows after 3 s
+    items, status, shown = app.search("a dog", 5, 0.0)
+    assert status == before[1] and shown == before[2]
+
+
 def test_a_stopped_server_is_one_line_naming_it(server, models_dir, uncaptioned_gallery, tmp_path, capsys):
     """Last in this module: it stops the server."""
     engine = SearchEngine(
