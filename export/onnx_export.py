@@ -14,6 +14,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
+from export.attention import traceable_attention
 from export.modules import build_modules
 from inference.dataset import TestSet
 from inference.faces import FACE_MODEL_FILES
@@ -52,11 +53,7 @@ class ExportCheckError(RuntimeError):
 
 
 def export_graph(module, args, path: Path, inputs, outputs, dynamic, opset: int = OPSET) -> None:
-    # nn.MultiheadAttention's inference fast path (open_clip's ViTs) is one fused op that ONNX
-    # lacks; traced without it, the same attention is plain matmuls and softmax
-    fast_path = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)
-    try:
+    with traceable_attention(module):  # open_clip's attention, with its shapes kept dynamic
         torch.onnx.export(
             module,
             args,
@@ -67,8 +64,6 @@ def export_graph(module, args, path: Path, inputs, outputs, dynamic, opset: int 
             opset_version=opset,
             dynamo=False,
         )
-    finally:
-        torch.backends.mha.set_fastpath_enabled(fast_path)
     onnx.checker.check_model(str(path))
 
 

@@ -2,9 +2,10 @@
 
 Uses the Hugging Face `tokenizers` library on the model folder's
 tokenizer.json, so serving needs neither torch nor transformers. A folder whose
-tokenizer_config.json sets `pad_to_length` (CLIP's text side: a fixed context of 77)
-pads every text to that length, and `text_cleaning: "ftfy-html"` cleans each text as
-open_clip's tokenizer does before the BPE (train/openclip.py writes such a folder).
+tokenizer_config.json sets `context_length` (CLIP's text side: 77) truncates to it, and
+with `pad_to_context` pads every text to it (a text side whose attention reads the padding);
+`text_cleaning: "ftfy-html"` cleans each text as open_clip's tokenizer does before the BPE
+(train/openclip.py writes such a folder).
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ class TextTokenizer:
         self._tokenizer = Tokenizer.from_file(str(path))
         settings = _settings(path.parent)
         self._clean = settings.get("text_cleaning") == FTFY_HTML
-        fixed = settings.get("pad_to_length")
-        self.max_tokens = int(fixed or max_tokens)
+        legacy_length = settings.get("pad_to_length")  # models exported before context_length existed
+        self.max_tokens = int(settings.get("context_length") or legacy_length or max_tokens)
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
-        if fixed:  # a model with a fixed context (CLIP: positions 0-76), padded with id 0 as open_clip does
+        if settings.get("pad_to_context") or legacy_length:  # id 0 to the whole context, as open_clip pads
             self._tokenizer.enable_padding(length=self.max_tokens, pad_id=0)
         else:
             self._tokenizer.enable_padding(pad_id=self._tokenizer.token_to_id("[PAD]") or 0)

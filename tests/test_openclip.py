@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tiny_clip import CONFIGS, build_tiny_clip
+from tiny_clip import CONFIGS, TEXT, build_tiny_clip
 
 from export.__main__ import main as export_main
 from inference.__main__ import main as search_main
@@ -26,6 +26,7 @@ from train.openclip import (
     OpenClipText,
     image_size,
     load_model,
+    tokenizer_folder,
     write_clip_tokenizer,
 )
 
@@ -61,18 +62,40 @@ def _strings(data_dir: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def clip_tokenizer(tmp_path_factory) -> TextTokenizer:
+    """Padded to the longest text of a batch (the causal text sides)."""
     return TextTokenizer(write_clip_tokenizer(tmp_path_factory.mktemp("clip_tokenizer")))
 
 
-def test_tokenizer_matches_open_clip_token_for_token(clip_tokenizer, data_dir):
+def _to_context(ids: np.ndarray) -> np.ndarray:
+    """ids [N, L] padded with 0 to open_clip's [N, 77]."""
+    return np.pad(ids, ((0, 0), (0, 77 - ids.shape[1])))
+
+
+def test_tokenizer_matches_open_clip_token_for_token(clip_tokenizer, data_dir, tmp_path):
     strings = _strings(data_dir)
     assert len(strings) > 400 and any(not s.isascii() for s in strings)
     want = open_clip.get_tokenizer("ViT-B-32")(strings).numpy()  # [N, 77]
     got = clip_tokenizer(strings)
+    assert got["input_ids"].shape[1] == 77  # the 480-character string is cut to the context
     pairs = zip(strings, got["input_ids"], want, strict=True)
     mismatched = [s for s, ours, theirs in pairs if not np.array_equal(ours, theirs)]
     assert mismatched == []
     np.testing.assert_array_equal(got["attention_mask"], want != 0)
+    short = clip_tokenizer(strings[:3])["input_ids"]
+    assert short.shape[1] < 77 and np.array_equal(_to_context(short), want[:3])
+    padded = TextTokenizer(write_clip_tokenizer(tmp_path, pad_to_context=True))(strings[:3])["input_ids"]
+    np.testing.assert_array_equal(padded, want[:3])
+
+
+def test_the_first_tokenizer_config_is_still_read_and_rewritten_in_the_cache(tmp_path):
+    folder = write_clip_tokenizer(tmp_path / "openclip-tokenizer-77")
+    config = folder / "tokenizer_config.json"
+    settings = json.loads(config.read_text())
+    del settings["context_length"], settings["pad_to_context"]  # the first release wrote only this key:
+    config.write_text(json.dumps({**settings, "pad_to_length": 77}))
+    assert TextTokenizer(folder)(["a dog"])["input_ids"].shape == (1, 77)  # models exported then
+    assert tokenizer_folder("openclip:ViT-B-32", tmp_path) == folder
+    assert TextTokenizer(folder)(["a dog"])["input_ids"].shape == (1, 4)  # the cache: per text now
 
 
 @pytest.fixture(scope="module", params=sorted(CONFIGS))
@@ -98,11 +121,30 @@ def test_torch_sides_match_encode_image_and_encode_text(tiny, test_image_paths, 
         got, logits = OpenClipImage(clip)(ours)
         texts = ["a dog runs on the grass", "собака", "two children"]
         tokens = {k: torch.from_numpy(v) for k, v in clip_tokenizer(texts).items()}
+        assert tokens["input_ids"].shape[1] < 77  # read at their own length, as queries are
         want_text = clip.encode_text(open_clip.get_tokenizer("ViT-B-32")(texts), normalize=True)
         got_text = OpenClipText(clip)(**tokens)
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
     assert logits.shape == (3, 0)
     torch.testing.assert_close(got_text, want_text, atol=1e-5, rtol=1e-4)
+
+
+def test_a_non_causal_text_side_reads_the_whole_padded_context(tmp_path):
+    """MobileCLIP's text attends to every position, padding included: its tokenizer folder
+    pads to 77 and the text side reads all of them, as open_clip's encode_text does."""
+    config = tmp_path / "TinyBidirectional.json"
+    text = {**TEXT, "no_causal_mask": True}
+    config.write_text(json.dumps({"embed_dim": 32, "vision_cfg": CONFIGS["TinyViT"], "text_cfg": text}))
+    name = f"openclip:{config}"
+    clip: Any = load_model(name, "random")
+    tokenizer = TextTokenizer(tokenizer_folder(name, tmp_path))
+    texts = ["a dog runs on the grass", "two children"]
+    tokens = tokenizer(texts)
+    assert tokens["input_ids"].shape == (2, 77)
+    with torch.no_grad():
+        want = clip.encode_text(open_clip.get_tokenizer("ViT-B-32")(texts), normalize=True)
+        got = OpenClipText(clip)(**{k: torch.from_numpy(v) for k, v in tokens.items()})
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +188,10 @@ def test_tiny_backbone_trains_exports_and_searches(tiny_models, data_dir, capsys
 def test_served_tokens_are_open_clips(tiny_models):
     """The models folder's tokenizer, read torch-free, gives open_clip's ids: with the torch
     parity above and export's ONNX-vs-PyTorch check, the served text side is encode_text."""
-    texts = ["a dog runs on the grass", "Ｆｕｌｌ－ｗｉｄｔｈ café &amp; crème", "word " * 100]
+    texts = ["a dog runs on the grass", "Ｆｕｌｌ－ｗｉｄｔｈ café &amp; crème", "word " * 60]
     feeds = SearchModels(tiny_models[1]).text_feeds(texts)
-    np.testing.assert_array_equal(feeds["input_ids"], open_clip.get_tokenizer("ViT-B-32")(texts).numpy())
+    want = open_clip.get_tokenizer("ViT-B-32")(texts).numpy()
+    np.testing.assert_array_equal(_to_context(feeds["input_ids"]), want)
 
 
 def test_unreachable_hub_is_one_line_and_writes_nothing(tmp_path, monkeypatch, data_dir, capsys):

@@ -22,9 +22,11 @@ import socket
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import torch
+from open_clip.transformer import text_global_pool
 from torch import nn
 
 from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD
@@ -81,6 +83,12 @@ def image_size(name: str) -> int:
 
 def context_length(name: str) -> int:
     return int(model_config(name).get("text_cfg", {}).get("context_length", 77))
+
+
+def causal_text(name: str) -> bool:
+    """Whether the text side's attention is causal: then the tokens past the end of a text
+    change nothing, and a query is read at its own length instead of all 77 positions."""
+    return not model_config(name).get("text_cfg", {}).get("no_causal_mask", False)
 
 
 @contextlib.contextmanager
@@ -190,22 +198,37 @@ class OpenClipImage(nn.Module):
 
 
 class OpenClipText(nn.Module):
-    """The model's text side: ids and mask [N, L] (L = its context length) -> unit embedding [N, E]."""
+    """The model's text side: ids and mask [N, L] -> unit embedding [N, E]. L is the context
+    length (77) for a non-causal text side; a causal one reads any L up to it, with the
+    embedding of the same ids padded to 77."""
 
     def __init__(self, clip: nn.Module) -> None:
         super().__init__()
         self.clip = clip
+        # open_clip's CLIP adds all 77 positions and masks 77 x 77 (its custom-text towers slice
+        # both to the input's length themselves)
+        self.slice_positions = getattr(clip, "attn_mask", None) is not None
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        # CLIP's causal attention ignores padding; the mask only zeroes the pad ids (already 0) so
-        # that the exported graph keeps the input every text encoder takes
-        embedding: torch.Tensor = self.clip.encode_text(input_ids * attention_mask, normalize=True)  # type: ignore[operator]
-        return embedding
+        # the mask only zeroes the pad ids (already 0): the graph keeps every text encoder's inputs
+        ids = input_ids * attention_mask
+        clip: Any = self.clip
+        if not self.slice_positions:
+            return torch.as_tensor(clip.encode_text(ids, normalize=True))
+        # CLIP.encode_text (open_clip 3.3) on the first L positions
+        length = ids.shape[1]
+        x = clip.token_embedding(ids) + clip.positional_embedding[:length]
+        x = clip.ln_final(clip.transformer(x, attn_mask=clip.attn_mask[:length, :length]))
+        x = text_global_pool(x, ids, clip.text_pool_type, eos_token_id=getattr(clip, "text_eos_id", None))
+        projection = clip.text_projection
+        x = projection(x) if isinstance(projection, nn.Linear) else x @ projection
+        return nn.functional.normalize(x, dim=-1)
 
 
-def write_clip_tokenizer(folder: Path, length: int = 77) -> Path:
+def write_clip_tokenizer(folder: Path, length: int = 77, pad_to_context: bool = False) -> Path:
     """Write open_clip's CLIP BPE (the vocabulary in its wheel) as a `tokenizers` file, with the
-    cleaning and fixed length TextTokenizer reads from tokenizer_config.json; returns `folder`."""
+    cleaning, context length and padding TextTokenizer reads from tokenizer_config.json; returns
+    `folder`. `pad_to_context`: every text padded to `length` (a non-causal text side)."""
     from open_clip.tokenizer import bytes_to_unicode, default_bpe
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
@@ -234,7 +257,12 @@ def write_clip_tokenizer(folder: Path, length: int = 77) -> Path:
     )
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(folder / "tokenizer.json"))
-    settings = {"pad_to_length": length, "text_cleaning": FTFY_HTML, "source": "open_clip SimpleTokenizer"}
+    settings = {
+        "context_length": length,
+        "pad_to_context": pad_to_context,
+        "text_cleaning": FTFY_HTML,
+        "source": "open_clip SimpleTokenizer",
+    }
     (folder / TOKENIZER_CONFIG).write_text(json.dumps(settings, indent=2))
     return folder
 
@@ -243,8 +271,9 @@ def tokenizer_folder(name: str, cache_dir: Path) -> Path:
     """A folder holding the CLIP tokenizer of `openclip:MODEL` (written once per context length)."""
     if not is_openclip(name):
         raise ValueError(f"{name!r} is not an open_clip backbone")
-    length = context_length(name)
-    folder = cache_dir / f"openclip-tokenizer-{length}"
-    if not (folder / TOKENIZER_CONFIG).is_file():
-        write_clip_tokenizer(folder, length)
+    length, fixed = context_length(name), not causal_text(name)
+    folder = cache_dir / f"openclip-tokenizer-{length}{'-padded' if fixed else ''}"
+    written = folder / TOKENIZER_CONFIG
+    if not written.is_file() or json.loads(written.read_text()).get("context_length") != length:
+        write_clip_tokenizer(folder, length, pad_to_context=fixed)
     return folder
