@@ -28,7 +28,7 @@ from inference.dataset import locate_data_dir
 from inference.models import SearchModels
 from inference.preprocess import load_image, served_views
 from inference.text import TextTokenizer
-from train.openclip import OpenClipImage, OpenClipText, image_size, load_model, write_clip_tokenizer
+from train.openclip import OpenClipImage, OpenClipText, image_size, load_model, tokenizer_folder
 
 BACKBONES = ("ViT-B-32", "RN50", "MobileCLIP-S2")
 PHOTOS, BATCH, QUERIES = 64, 32, 50
@@ -54,7 +54,7 @@ def _export_sides(name: str, folder: Path) -> tuple[Path, Path, int, int]:
     export_graph(OpenClipImage(clip), (pixels,), image, ["pixels"], outputs, dynamic_pixels, OPENCLIP_OPSET)
     ids = torch.ones(2, 77, dtype=torch.long)
     names = ["input_ids", "attention_mask"]
-    dynamic = dict.fromkeys(names, batch)
+    dynamic = dict.fromkeys(names, {0: "batch", 1: "tokens"})
     export_graph(OpenClipText(clip), (ids, ids), text, names, ["embedding"], dynamic, OPENCLIP_OPSET)
     return image, text, sum(p.numel() for p in clip.parameters()), size
 
@@ -82,7 +82,7 @@ def measure(name: str, data_dir: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         image_path, text_path, parameters, size = _export_sides(name, Path(tmp))
         image, text = _session(image_path), _session(text_path)
-        tokenizer = TextTokenizer(write_clip_tokenizer(Path(tmp) / "tokenizer"))
+        tokenizer = TextTokenizer(tokenizer_folder(f"openclip:{name}", Path(tmp)))
 
         def index(paths: list[Path]) -> None:
             pixels = np.concatenate([served_views(load_image(p), size) for p in paths])  # [2B, 3, S, S]
