@@ -1,21 +1,25 @@
-"""The local store against milvus-lite, one gallery size:
+"""The local store against milvus-lite and, with --server, a Milvus standalone server (PyPI's
+`milvus` package, started on a free loopback port and stopped after), one gallery size:
 
-python -m bench.milvus SIZE --vectors FILE [--models DIR] [--queries Q]
+python -m bench.milvus SIZE --vectors FILE [--models DIR] [--queries Q] [--server]
 
 Prints one JSON object: for each store, the time to build it from the vectors
 (local: the index file and its approximate index, where the size calls for
 one; milvus-lite: inserting every row and sealing them), its size on disk and
 query latency p50/p95 through SearchEngine.search; and the share of the local
-store's top 10 that milvus-lite returns. The vectors are synthetic (bench/vectors.py).
+store's top 10 that each Milvus returns. The vectors are synthetic (bench/vectors.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +45,24 @@ def _store_figures(engine: SearchEngine, build_s: float, folder: Path, queries: 
     }
 
 
-def measure(size: int, inputs: Path, models_dir: Path, queries: int) -> dict:
+@contextmanager
+def milvus_server(base_dir: Path) -> Iterator[str]:
+    """A Milvus standalone server on a free loopback port, its data in `base_dir`; its URI."""
+    from milvus import MilvusServer
+
+    server = MilvusServer()
+    server.set_base_dir(str(base_dir))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        server.listen_port = probe.getsockname()[1]
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.listen_port}"  # the package may move it: read back
+    finally:
+        server.stop()
+
+
+def measure(size: int, inputs: Path, models_dir: Path, queries: int, server: bool = False) -> dict:
     """Both stores over the same `size` synthetic vectors; see the module docstring."""
     with np.load(inputs) as data:
         real, texts = data["images"], [str(t) for t in data["texts"]][:queries]
@@ -60,9 +81,18 @@ def measure(size: int, inputs: Path, models_dir: Path, queries: int) -> dict:
         store = str(milvus_dir / "gallery.db")
         milvus = SearchEngine.from_vectors(models, index.paths, index.vectors, store=store)
         result["milvus-lite"] = _store_figures(milvus, time.perf_counter() - start, milvus_dir, texts)
-    local_found, milvus_found = result["local"].pop("found"), result["milvus-lite"].pop("found")
-    shared = [len(set(a) & set(b)) / TOP_K for a, b in zip(local_found, milvus_found, strict=True)]
-    result["milvus_top10_share_of_local"] = float(np.mean(shared))
+        if server:
+            with milvus_server(Path(tmp) / "server") as uri:
+                start = time.perf_counter()
+                remote = SearchEngine.from_vectors(models, index.paths, index.vectors, store=uri)
+                figures = _store_figures(remote, time.perf_counter() - start, Path(tmp) / "server", texts)
+                result["milvus-server"] = figures
+    local_found = result["local"].pop("found")
+    for store, key in (("milvus-lite", "milvus"), ("milvus-server", "server")):
+        if store in result:
+            found = result[store].pop("found")
+            shared = [len(set(a) & set(b)) / TOP_K for a, b in zip(local_found, found, strict=True)]
+            result[f"{key}_top10_share_of_local"] = float(np.mean(shared))
     return result
 
 
@@ -72,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vectors", type=Path, required=True, help="npz with real images and query texts")
     parser.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--server", action="store_true", help="also a Milvus server on a loopback port")
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.size, args.vectors, args.models, args.queries)))
+    print(json.dumps(measure(args.size, args.vectors, args.models, args.queries, args.server)))
     return 0
 
 
