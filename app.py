@@ -20,7 +20,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
-from inference.dataset import DataError, locate_data_dir
+from inference.dataset import DataError, find_data_dir
 from inference.language import understood_names
 from inference.milvus_store import STORE_HELP, StoreError, parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
@@ -512,7 +512,7 @@ def default_gallery() -> Path:
     if os.environ.get("GALLERY_DIR"):
         return Path(os.environ["GALLERY_DIR"])
     try:
-        return locate_data_dir(download=False) / "test_images"
+        return find_data_dir() / "test_images"
     except DataError:
         return Path(__file__).resolve().parent / "gallery"
 

@@ -28,7 +28,8 @@ from bench.embedding import (
 )
 from bench.load import load_test
 from bench.vectors import CACHE, linked_slice, real_inputs, save_inputs
-from inference.dataset import REPO_ROOT, DataError, locate_data_dir
+from inference.dataset import REPO_ROOT, DataError
+from inference.download import locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, TEXT_ENCODER_INT8, ModelFilesError, SearchModels
 from train.checkpoint import CheckpointError
 
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> dict:
     quick, repeats = args.quick, 2 if args.quick else args.repeats
     models = SearchModels(args.models, threads=THREADS)
     text_engines = {"onnxruntime": models}
-    if not quick and TEXT_ENCODER_INT8 in models.manifest["files"]:
+    if not quick and TEXT_ENCODER_INT8 in models.manifest.files:
         text_engines["onnxruntime int8"] = SearchModels(args.models, threads=THREADS, int8=True)
     eager = TorchModels(args.checkpoint, THREADS)
     data_dir = locate_data_dir(args.data)

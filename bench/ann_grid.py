@@ -20,7 +20,7 @@ import numpy as np
 from bench.augmented import cached_derived, source_photos
 from bench.cli import data_parser, print_json
 from bench.vectors import real_inputs, synthetic_codes
-from inference.dataset import locate_data_dir
+from inference.download import locate_data_dir
 from inference.models import SearchModels
 from inference.ranking import AnnSettings, ApproximateRanker, single_thread_blas, top_k
 from inference.vectors import Int8Rows

@@ -24,7 +24,8 @@ from tqdm import tqdm
 from bench.cli import data_parser, print_json
 from bench.vectors import CACHE, real_inputs, synthetic_gallery
 from inference.atomic import atomic_write
-from inference.dataset import load_test_set, locate_data_dir
+from inference.dataset import load_test_set
+from inference.download import locate_data_dir
 from inference.models import SearchModels
 from inference.preprocess import load_image
 from inference.ranking import ApproximateRanker, top_k

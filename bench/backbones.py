@@ -24,7 +24,7 @@ import onnxruntime as ort
 import pandas as pd
 
 from export.onnx_export import OPENCLIP_OPSET, export_graph
-from inference.dataset import locate_data_dir
+from inference.download import locate_data_dir
 from inference.models import SearchModels
 from inference.preprocess import load_image, served_views
 from inference.text import TextTokenizer

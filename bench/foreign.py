@@ -20,7 +20,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from inference.dataset import DataError, load_test_set, locate_data_dir
+from inference.dataset import DataError, load_test_set
+from inference.download import locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 from inference.search import SearchEngine
 

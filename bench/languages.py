@@ -53,7 +53,7 @@ def measure(models: SearchModels, repeats: int) -> dict[str, dict[str, float]]:
         str(lang): rows["query_text"].head(len(ENGLISH)).tolist()
         for lang, rows in translations.groupby("language")
     }
-    vectors = np.random.default_rng(0).standard_normal((1000, int(models.manifest["vector_dim"])), np.float32)
+    vectors = np.random.default_rng(0).standard_normal((1000, models.manifest.vector_dim), np.float32)
     engine = SearchEngine.from_vectors(models, [Path(f"{i}.jpg") for i in range(1000)], vectors)
     query_milliseconds(engine, ENGLISH, 3)  # warm-up: sessions, dictionaries
     figures = {}

@@ -20,17 +20,17 @@ import numpy as np
 import pandas as pd
 
 from bench.cli import data_parser, print_json
-from inference.dataset import DataError, locate_data_dir
+from inference.dataset import DataError
+from inference.download import locate_data_dir
 from inference.evaluate import evaluate_test_set
-from train.pipeline import RunConfig
 from train.prepare import Prepared, prepare
 
 FIGURES = ("recall@1", "recall@5", "recall@10", "mrr")
 
 
 def validation_split(data_dir: Path) -> Prepared:
-    """The training run's split (RunConfig's default share and seed): whose images are validation."""
-    return prepare(data_dir, RunConfig.validation_share, RunConfig.seed)
+    """The training run's split (its default share and seed): whose images are validation."""
+    return prepare(data_dir)
 
 
 def build_test_set(data_dir: Path, prep: Prepared, extra: list[str], out: Path) -> Path:

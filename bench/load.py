@@ -28,7 +28,8 @@ import httpx
 import numpy as np
 
 from app import SEARCHES_AT_ONCE
-from inference.dataset import REPO_ROOT, load_test_set, locate_data_dir
+from inference.dataset import REPO_ROOT, load_test_set
+from inference.download import locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR
 from inference.policy import is_restricted_text
 

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from bench.cli import data_parser, print_json
-from inference.dataset import load_test_set, locate_data_dir
+from inference.dataset import load_test_set
+from inference.download import locate_data_dir
 from inference.metrics import retrieval_metrics
 from inference.models import SearchModels
 from inference.search import SearchEngine

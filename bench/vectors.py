@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.dataset import REPO_ROOT, load_test_set, locate_data_dir
+from inference.dataset import REPO_ROOT, load_test_set
+from inference.download import locate_data_dir
 from inference.index import update_index
 from inference.models import SearchModels
 from inference.policy import is_restricted_text

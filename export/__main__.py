@@ -12,8 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from inference.dataset import DataError, load_test_set, locate_data_dir
-from inference.models import MANIFEST, ModelFilesError, file_sha256, read_manifest, verify_checksums
+from inference.dataset import DataError, load_test_set
+from inference.download import locate_data_dir
+from inference.manifest import MANIFEST, read_manifest, verify_checksums
+from inference.models import ModelFilesError, file_sha256
 
 CHECK_IMAGES = 8
 
@@ -40,7 +42,7 @@ def up_to_date(checkpoint: Path, out: Path) -> bool:
         verify_checksums(out, manifest)
     except ModelFilesError:
         return False
-    return manifest.get("source_checkpoint_sha256") == file_sha256(checkpoint)
+    return manifest.source_checkpoint_sha256 == file_sha256(checkpoint)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,10 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, ExportCheckError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(json.dumps(manifest["checks_vs_pytorch"], indent=2))
-    if "int8" in manifest:
-        print("int8 text encoder vs fp32 on the test set:", json.dumps(manifest["int8"]))
-    print(f"exported to {args.out}/ ({MANIFEST}, {len(manifest['files'])} files)")
+    print(json.dumps(manifest.checks_vs_pytorch, indent=2))
+    if manifest.int8 is not None:
+        print("int8 text encoder vs fp32 on the test set:", json.dumps(manifest.int8))
+    print(f"exported to {args.out}/ ({MANIFEST}, {len(manifest.files)} files)")
     return 0
 
 

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from train.checkpoint import Checkpoint, load_checkpoint
-from train.encoders import SentenceEncoder, build_image_encoder, is_openclip, text_model_dir
+from train.encoders import SentenceEncoder, build_image_encoder, text_model_dir
 from train.model import (
     DetectorHeads,
     ModelConfig,
@@ -32,6 +32,7 @@ from train.model import (
     mixed_sentences,
     text_vectors,
 )
+from train.openclip_names import is_openclip
 from train.use_encoder import MultilingualSentenceEncoder
 
 

@@ -3,10 +3,10 @@ data, and write the model folder atomically (a failed export keeps the old one).
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,19 +18,18 @@ from export.attention import traceable_attention
 from export.modules import build_modules
 from inference.dataset import TestSet
 from inference.faces import FACE_MODEL_FILES
+from inference.manifest import Manifest, Preprocessing
 from inference.models import (
     IMAGE_ENCODER,
-    MANIFEST,
     MULTILINGUAL_TOKENIZER_DIR,
     SCORING_HEAD,
     TEXT_ENCODER,
     TOKENIZER_DIR,
-    file_sha256,
 )
 from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, SERVED_VIEWS, load_image, served_views
 from inference.text import TextTokenizer, text_feeds
 from train.checkpoint import TOKENIZER_FILES, load_checkpoint, tokenizer_dir
-from train.encoders import is_openclip
+from train.openclip_names import is_openclip
 
 OPSET = 17
 #: open_clip's ModifiedResNet (its attention pool) exports wrong at opset 17 (off by up to 0.6)
@@ -74,8 +73,9 @@ def _compare(name: str, expected: torch.Tensor, actual: np.ndarray, tolerance: f
     return diff
 
 
-def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: list[str]) -> dict:
-    """Write the three graphs and tokenizer into `folder`; returns check figures."""
+def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: list[str]) -> Manifest:
+    """Write the three graphs and tokenizer into `folder`; returns their manifest, checked
+    against PyTorch (its file list still empty)."""
     trained = load_checkpoint(checkpoint)
     config, image, text, head = build_modules(trained)
     combiner, face_dir = trained.detector.combiner, Path(trained.detector.face_models_dir)
@@ -144,60 +144,32 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
         "images": len(images),
         "captions": len(captions),
     }
-    return {
-        "config": config.to_dict(),
-        "checks": checks,
-        "vector_dim": int(got_image.shape[1]),
-        "child_threshold": config.child_threshold,
-        "detector": combiner,
-        "input_size": config.image.input_size,
-        "max_tokens": TextTokenizer(folder / TOKENIZER_DIR).max_tokens,
-        "opset": opset,
-        "backbone": {
+    return Manifest(
+        backbone={
             "image": config.image.name,
             "weights": config.image.weights,
             "text": config.text_model,
             **({"family": "open_clip"} if is_openclip(config.image.name) else {}),
         },
-    }
-
-
-def write_manifest(folder: Path, exported: dict, checkpoint: Path) -> dict:
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            files[str(path.relative_to(folder))] = file_sha256(path)
-    manifest = {
-        "format_version": 1,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "source_checkpoint": str(checkpoint),
-        "source_checkpoint_sha256": file_sha256(checkpoint),
-        "backbone": exported["backbone"],
-        "model_config": exported["config"],
-        "vector_dim": exported["vector_dim"],
-        "child_threshold": exported["child_threshold"],
-        "detector": exported["detector"],
-        "preprocessing": {
-            "input_size": exported["input_size"],
-            "resize_shorter_side": round(exported["input_size"] * 256 / 224),
-            "interpolation": "bicubic",
-            "views": list(SERVED_VIEWS),
-            "mean": IMAGENET_MEAN.tolist(),
-            "std": IMAGENET_STD.tolist(),
-            "max_tokens": exported["max_tokens"],
-        },
-        "checks_vs_pytorch": exported["checks"],
-        **({"int8": exported["int8"]} if "int8" in exported else {}),
-        "versions": {
+        model_config=config.to_dict(),
+        vector_dim=int(got_image.shape[1]),
+        detector=combiner,
+        preprocessing=Preprocessing(
+            input_size=size,
+            max_tokens=TextTokenizer(folder / TOKENIZER_DIR).max_tokens,
+            views=tuple(SERVED_VIEWS),
+            resize_shorter_side=round(size * 256 / 224),
+            mean=tuple(IMAGENET_MEAN.tolist()),
+            std=tuple(IMAGENET_STD.tolist()),
+        ),
+        checks_vs_pytorch=checks,
+        versions={
             "torch": torch.__version__,
             "onnx": onnx.__version__,
             "onnxruntime": ort.__version__,
-            "opset": exported["opset"],
+            "opset": opset,
         },
-        "files": files,
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
-    return manifest
+    )
 
 
 def replace_folder(new: Path, target: Path) -> None:
@@ -214,20 +186,24 @@ def replace_folder(new: Path, target: Path) -> None:
 
 def export_run(
     checkpoint: Path, out: Path, images: list[Path], captions: list[str], int8_test: TestSet | None = None
-) -> dict:
+) -> Manifest:
     """Export, verify and install into `out`; returns the manifest. With a test
     set, also write the int8 text encoder and its measured figures."""
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the model folder is not
     try:
-        exported = export_all(checkpoint, staging, images, captions)
+        manifest = export_all(checkpoint, staging, images, captions)
         if int8_test is not None:
             from export.quantize import quantize_and_measure
 
-            multilingual = exported["config"]["multilingual_model"]
-            exported["int8"] = quantize_and_measure(staging, int8_test, exported["input_size"], multilingual)
-        manifest = write_manifest(staging, exported, checkpoint)
+            multilingual = manifest.model_config["multilingual_model"]
+            size = manifest.preprocessing.input_size
+            manifest = replace(manifest, int8=quantize_and_measure(staging, int8_test, size, multilingual))
+        manifest = manifest.with_files(
+            staging, checkpoint, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        )
+        manifest.write(staging)
         replace_folder(staging, out)
         return manifest
     finally:

@@ -1,4 +1,5 @@
-"""Locating the Flickr8k subset and reading its test split (images + queries).
+"""Finding the Flickr8k subset and reading its test split (images + queries); fetching
+it is inference.download's (serving never imports that).
 
 The test split is all that serving needs (evaluation, app examples); the
 training tables are read by `train.data` with the same `read_table` checks.
@@ -7,11 +8,6 @@ training tables are read by `train.data` with the same `read_table` checks.
 from __future__ import annotations
 
 import os
-import shutil
-import sys
-import tempfile
-import urllib.request
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +18,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data" / "flickr8k-subset"
 #: Where these machines keep a shared copy, beside the repository checkout.
 SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "flickr8k-subset"
-ARCHIVE_URL = "https://code.s3.yandex.net/datasets/dsplus_integrated_project_4.zip"
 MARKER_FILE = "test_queries.csv"
 
 
@@ -44,9 +39,10 @@ class TestSet:
         return self.queries["image"].map(column).to_numpy()
 
 
-def locate_data_dir(explicit: str | Path | None = None, download: bool = True) -> Path:
-    """The data directory: `explicit`, else $FLICKR8K_DATA, data/flickr8k-subset,
-    the shared copy beside the checkout, else a fresh download into data/."""
+def find_data_dir(explicit: str | Path | None = None) -> Path:
+    """The data directory: `explicit`, else $FLICKR8K_DATA, data/flickr8k-subset or the
+    shared copy beside the checkout; DataError when there is none (inference.download
+    fetches one)."""
     if explicit is not None:
         path = Path(explicit)
         if not (path / MARKER_FILE).is_file():
@@ -56,38 +52,7 @@ def locate_data_dir(explicit: str | Path | None = None, download: bool = True) -
     for candidate in candidates:
         if candidate and (Path(candidate) / MARKER_FILE).is_file():
             return Path(candidate)
-    if not download:
-        raise DataError(f"no data set found at {DEFAULT_DATA_DIR}; pass --data DIR")
-    return download_dataset(DEFAULT_DATA_DIR)
-
-
-def download_dataset(dest: Path, url: str = ARCHIVE_URL) -> Path:
-    """Download and unpack the original archive into `dest` (its `to_upload/` folder)."""
-    from tqdm import tqdm
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
-        archive = Path(tmp) / "data.zip"
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response, open(archive, "wb") as out:
-                total = int(response.headers.get("Content-Length") or 0)
-                with tqdm(total=total, unit="B", unit_scale=True, desc="download data") as bar:
-                    while chunk := response.read(1 << 20):
-                        out.write(chunk)
-                        bar.update(len(chunk))
-            with zipfile.ZipFile(archive) as zipped:
-                zipped.extractall(tmp)
-        except (OSError, zipfile.BadZipFile) as error:
-            raise DataError(
-                f"could not download the data set from {url} ({error}); "
-                "pass --data DIR pointing at an unpacked copy"
-            ) from error
-        unpacked = next(Path(tmp).rglob(MARKER_FILE), None)
-        if unpacked is None:
-            raise DataError(f"the archive from {url} holds no {MARKER_FILE}")
-        shutil.move(str(unpacked.parent), dest)
-    print(f"data set unpacked into {dest}", file=sys.stderr)
-    return dest
+    raise DataError(f"no data set found at {DEFAULT_DATA_DIR}; pass --data DIR")
 
 
 def read_table(

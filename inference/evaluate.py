@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.dataset import TestSet, load_test_set, locate_data_dir
+from inference.dataset import TestSet, load_test_set
+from inference.download import locate_data_dir
 from inference.metrics import retrieval_metrics, target_ranks
 from inference.models import SearchModels
 from inference.policy import is_restricted_text, restricted_images

@@ -252,7 +252,7 @@ def _prefetched(decode, batches: list[list[str]]):
 def embed_decoded(models: SearchModels, decoded: Decoded):
     """A decoded batch -> (ok names, vectors [K, D], child [K], skipped reasons)."""
     if not decoded.names:
-        dim = int(models.manifest["vector_dim"])
+        dim = models.manifest.vector_dim
         return decoded.names, np.zeros((0, dim), np.float32), np.zeros(0, np.float32), decoded.skipped
     vectors, heads = models.embed_images(decoded.pixels)
     return decoded.names, vectors, models.child_probability(decoded.images, heads), decoded.skipped
@@ -290,7 +290,7 @@ def update_index(
         raise FileNotFoundError(f"{gallery}: gallery folder not found")
     path = index_path(models, gallery, cache_dir)
     remove_stale_temp_files(path)
-    dim = int(models.manifest["vector_dim"])
+    dim = models.manifest.vector_dim
     index = load_index(path, gallery, models.model_id) or _empty(gallery, dim)
     found, skipped = scan_gallery(gallery)
     rows = zip(index.names, index.stamps, strict=True)

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.detector import DetectorParams
 from inference.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
 from inference.faces import FaceModels
+from inference.manifest import read_manifest, verify_checksums
 from inference.preprocess import SERVED_VIEWS, resized_short_side, served_views
 from inference.sessions import (  # noqa: F401 (re-exported: the CLI, export and tests import them here)
     EXPORT_COMMAND,
@@ -28,40 +28,12 @@ from inference.sessions import (  # noqa: F401 (re-exported: the CLI, export and
 from inference.text import TextTokenizer, text_feeds
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-MANIFEST = "manifest.json"
 IMAGE_ENCODER = "image_encoder.onnx"
 TEXT_ENCODER = "text_encoder.onnx"
 SCORING_HEAD = "scoring_head.onnx"
 TEXT_ENCODER_INT8 = "text_encoder.int8.onnx"
 TOKENIZER_DIR = "tokenizer"
 MULTILINGUAL_TOKENIZER_DIR = "tokenizer_multilingual"  # the multilingual encoder's, where the model has one
-
-
-def read_manifest(models_dir: Path) -> dict:
-    """The manifest, after checking every file it lists exists."""
-    hint = REBUILD_HINT.format(models=models_dir)
-    path = models_dir / MANIFEST
-    try:
-        manifest = json.loads(path.read_text())
-        files = manifest["files"]
-    except FileNotFoundError:
-        raise ModelFilesError(f"{path}: not found; {hint}") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise ModelFilesError(f"{path}: corrupt ({error}); {hint}") from None
-    for name in files:
-        if not (models_dir / name).is_file():
-            raise ModelFilesError(f"{models_dir / name}: missing; {hint}")
-    return manifest
-
-
-def verify_checksums(models_dir: Path, manifest: dict) -> None:
-    """Raise ModelFilesError naming the first file whose checksum differs."""
-    for name, expected in manifest["files"].items():
-        if file_sha256(models_dir / name) != expected:
-            raise ModelFilesError(
-                f"{models_dir / name}: checksum mismatch (corrupt or changed); "
-                + REBUILD_HINT.format(models=models_dir)
-            )
 
 
 class SearchModels:
@@ -80,30 +52,27 @@ class SearchModels:
             verify_checksums(self.dir, self.manifest)
         self.threads = threads
         self.text_encoder = TEXT_ENCODER_INT8 if int8 else TEXT_ENCODER
-        if self.text_encoder not in self.manifest["files"]:
+        if self.text_encoder not in self.manifest.files:
             raise ModelFilesError(f"{self.dir / self.text_encoder}: not exported; export with --int8")
-        self.input_size = int(self.manifest["preprocessing"]["input_size"])
-        views = self.manifest["preprocessing"].get("views", ["center"])
+        self.input_size = self.manifest.preprocessing.input_size
+        views = list(self.manifest.preprocessing.views)
         if views != list(SERVED_VIEWS):
             raise ModelFilesError(
                 f"{self.dir}: exported for image views {views}, this code feeds {list(SERVED_VIEWS)}; "
                 + REBUILD_HINT.format(models=self.dir)
             )
         try:
-            self.detector = DetectorParams.from_dict(self.manifest["detector"])
+            self.detector = self.manifest.detector_params()
         except ValueError as error:
             raise ModelFilesError(f"{self.dir}: {error}; " + RETRAIN_HINT.format(models=self.dir)) from None
-        self.child_threshold = self.detector.threshold
-        # 0 (never "no good match") for models exported before the level was measured
-        self.no_match_below = float(self.manifest["model_config"].get("no_match_below", 0.0))
-        # models exported before the multilingual encoder read English only
-        self.multilingual = bool(self.manifest["model_config"].get("multilingual_model"))
-        # the last column of a vector is the image's hub penalty (export/modules.py): part of
-        # a text query's score, not of what an image looks like; models exported before it lack it
-        self.penalty_columns = 1 if "penalty_scale" in self.manifest["model_config"] else 0
+        self.no_match_below = self.manifest.no_match_below
+        self.multilingual = self.manifest.multilingual
+        # the last column of a vector is the image's hub penalty: part of a text query's
+        # score, not of what an image looks like
+        self.penalty_columns = self.manifest.penalty_columns
         # what an image's stored vector and child probability depend on: every image-side file,
         # and the detector's combiner and face settings (a manifest entry, not a file)
-        image_side = sorted((k, v) for k, v in self.manifest["files"].items() if not k.startswith("text"))
+        image_side = sorted((k, v) for k, v in self.manifest.files.items() if not k.startswith("text"))
         stored = json.dumps([image_side, self.detector.to_dict()], sort_keys=True)
         self.model_id = hashlib.sha256(stored.encode()).hexdigest()[:16]
 

@@ -340,7 +340,7 @@ class SearchEngine:
         if self.policy == "off":
             return np.zeros(len(index.names), bool), np.zeros(len(index.names), bool)
         captions = known_captions(index.gallery)
-        threshold = self.models.child_threshold
+        threshold = self.models.detector.threshold
         uncaptioned = np.array([name not in captions for name in index.names], dtype=bool)
         flagged = uncaptioned & (index.child_probability >= threshold)
         released = released_names(index.gallery, [n for n, f in zip(index.names, flagged, strict=True) if f])
@@ -349,7 +349,7 @@ class SearchEngine:
 
     def review_queue(self) -> list[Withheld]:
         """Photos the detector withholds, each with P(child) and whether a person released it."""
-        threshold = self.models.child_threshold
+        threshold = self.models.detector.threshold
         return [
             Withheld(part.gallery, _name(part, row), float(part.child_probability[row]), threshold,
                      not bool(part.restricted[row]))

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from inference.dataset import DataError, locate_data_dir
+from inference.dataset import DataError, find_data_dir
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     try:
-        return locate_data_dir(download=False)
+        return find_data_dir()
     except DataError as error:
         pytest.skip(f"data set not available: {error}")
 

@@ -73,7 +73,7 @@ def test_served_score_is_the_fused_score_less_the_hub_penalty(penalised_run, tes
     from train.checkpoint import load_checkpoint
     from train.encoders import SentenceEncoder, build_image_encoder, text_model_dir
     from train.model import TwoTower, mixed_sentences
-    from train.pipeline import Scorer
+    from train.scorer import Scorer
     from train.use_encoder import MultilingualSentenceEncoder
 
     run, models_dir = penalised_run
@@ -117,6 +117,44 @@ def test_export_fails_loudly_and_keeps_old_models(
     assert [p.name for p in tmp_path.iterdir()] == ["models"]  # no staging left behind
 
 
+def _with_manifest(models_dir, folder, change) -> None:
+    """`folder`: links to the model files beside a manifest.json edited by `change`."""
+    for path in models_dir.rglob("*"):
+        if path.is_file() and path.name != "manifest.json":
+            (folder / path.relative_to(models_dir)).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path.relative_to(models_dir)).symlink_to(path)
+    manifest = json.loads((models_dir / "manifest.json").read_text())
+    change(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_the_manifest_types_what_serving_reads(models_dir):
+    models = SearchModels(models_dir, verify=False)
+    written = json.loads((models_dir / "manifest.json").read_text())
+    assert written["format_version"] == 2 and "child_threshold" not in written  # the detector's alone
+    assert "child_threshold" not in written["model_config"]
+    assert models.detector.threshold == written["detector"]["threshold"]
+    assert models.manifest.preprocessing.views == SERVED_VIEWS and models.manifest.vector_dim > 0
+
+
+def test_a_manifest_of_format_1_is_read_and_another_version_refused(models_dir, tmp_path):
+    def as_format_1(manifest):
+        manifest.update(format_version=1, child_threshold=0.123)  # format 1 kept a second copy
+        manifest["model_config"]["child_threshold"] = 0.123
+
+    _with_manifest(models_dir, tmp_path / "v1", as_format_1)
+    old = SearchModels(tmp_path / "v1")
+    assert (
+        old.detector.threshold
+        == json.loads((models_dir / "manifest.json").read_text())["detector"]["threshold"]
+    )
+    _with_manifest(models_dir, tmp_path / "v9", lambda manifest: manifest.update(format_version=9))
+    with pytest.raises(
+        ModelFilesError, match=r"manifest.json: format version 9, this code reads 1/2.*python -m export"
+    ):
+        SearchModels(tmp_path / "v9")
+
+
 def test_corrupt_model_file_is_named(models_dir, tmp_path):
     import shutil
 
@@ -147,9 +185,10 @@ def test_int8_text_encoder_is_measured_before_offered(trained_run, data_dir, tes
     # multilingual encoder's table (int8 already: 128k x 512 bytes)
     fp32_size = (target / "text_encoder.onnx").stat().st_size
     assert fp32_size - int8_size > 0.3 * (fp32_size - 128_010 * 512)  # as before: 30% saved
+    assert manifest.int8 is not None
     for precision in ("fp32", "int8"):
-        assert manifest["int8"][precision]["texts_per_second"] > 0
-        assert 0 <= manifest["int8"][precision]["recall@10"] <= 100
+        assert manifest.int8[precision]["texts_per_second"] > 0
+        assert 0 <= manifest.int8[precision]["recall@10"] <= 100
     result = subprocess.run(
         [
             sys.executable,
@@ -169,7 +208,7 @@ def test_int8_text_encoder_is_measured_before_offered(trained_run, data_dir, tes
     assert result.returncode == 0, result.stderr
     # the manifest ranks float image vectors, the engine its int8 codes: a few queries apart
     # (0.57 points, 2 of 350 queries, with the multilingual encoder; 0.5 allowed before it)
-    assert abs(json.loads(result.stdout)["recall@10"] - manifest["int8"]["int8"]["recall@10"]) <= 1.0
+    assert abs(json.loads(result.stdout)["recall@10"] - manifest.int8["int8"]["recall@10"]) <= 1.0
     manifest_path = target / "manifest.json"
     without = json.loads(manifest_path.read_text())
     del without["files"]["text_encoder.int8.onnx"]

@@ -35,7 +35,7 @@ def test_checkpoint_is_typed_versioned_and_carries_its_tokenizer(trained_run, tm
     checkpoint = load_checkpoint(trained_run / "model.pt")
     config = checkpoint.config
     assert checkpoint.version == CHECKPOINT_VERSION and config.members == 1
-    assert 0 < config.child_threshold < 1 and checkpoint.detector.head_weight.shape == (
+    assert 0 < checkpoint.detector.combiner["threshold"] < 1 and checkpoint.detector.head_weight.shape == (
         2,
         config.image.feature_dim,
     )

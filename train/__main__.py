@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from inference.dataset import DataError, locate_data_dir
-from train.encoders import DEFAULT_IMAGE_ENCODER, IMAGE_ENCODERS, OPENCLIP_PREFIX, is_openclip
+from inference.dataset import DataError
+from inference.download import locate_data_dir
+from train.encoders import DEFAULT_IMAGE_ENCODER, IMAGE_ENCODERS
+from train.openclip_names import OPENCLIP_PREFIX, is_openclip
 
 
 def image_encoder(value: str) -> str:
@@ -60,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from train.pipeline import RunConfig
+    from train.config import RunConfig
     from train.run import run
 
     try:

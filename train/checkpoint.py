@@ -8,7 +8,6 @@ happened to be installed on the training machine.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from inference.atomic import atomic_write
 from inference.detector import DetectorParams
 from inference.models import MULTILINGUAL_TOKENIZER_DIR
 from train.model import ModelConfig
@@ -74,9 +74,8 @@ def save_checkpoint(run_dir: Path, checkpoint: Checkpoint, tokenizer_source: Pat
         "metrics": checkpoint.metrics,
     }
     path = run_dir / CHECKPOINT_FILE
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    with atomic_write(path) as handle:
+        torch.save(payload, handle)
     return path
 
 

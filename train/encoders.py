@@ -15,19 +15,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from train.openclip_names import is_openclip
+
 #: Backbones; "a+b" runs two side by side, their pooled features concatenated.
 IMAGE_ENCODERS = ("efficientnet_lite0+open_nsfw", "efficientnet_lite0", "resnet18", "resnet50")
 #: EfficientNet-Lite0 and the open_nsfw ResNet-50 complement each other: on validation
 #: R@1 31.9 -> 36.6, MRR 0.483 -> 0.516 over Lite0 alone (README, "Search quality").
 DEFAULT_IMAGE_ENCODER = IMAGE_ENCODERS[0]
 _FEATURE_DIMS = {"efficientnet_lite0": 1280, "resnet18": 512, "resnet50": 2048, "open_nsfw": 1024}
-#: "openclip:MODEL": a pretrained vision-language model from open_clip (train/openclip.py).
-OPENCLIP_PREFIX = "openclip:"
-
-
-def is_openclip(name: str) -> bool:
-    """Whether an encoder name is an open_clip backbone (its own text side, its embedding the bridge)."""
-    return name.startswith(OPENCLIP_PREFIX)
 
 
 @dataclass(frozen=True)

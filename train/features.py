@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from PIL import Image, ImageOps
 from torch import nn
 from tqdm import tqdm
 
+from inference.atomic import atomic_write
 from inference.preprocess import SERVED_VIEWS, VIEW_TRANSFORMS, load_image, preprocess
 from inference.text import TextTokenizer
 from train.encoders import ImageEncoderSpec, SentenceEncoder
@@ -47,10 +47,8 @@ def _load_or_compute(
         with np.load(path) as cached:
             return {name: cached[name] for name in cached.files}
     arrays = compute()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **arrays)  # type: ignore[arg-type]
-    os.replace(tmp, path)  # atomic: a crash never leaves a half-written entry
+    with atomic_write(path, durable=False) as handle:  # a crash never leaves a half-written entry
+        np.savez(handle, **arrays)  # type: ignore[arg-type]
     return arrays
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from train.encoders import ImageEncoderSpec, is_openclip
+from train.encoders import ImageEncoderSpec
+from train.openclip_names import is_openclip
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,6 @@ class ModelConfig:
     bridge_weight: float = 0.0
     calib_scale: float = 1.0
     calib_bias: float = 0.0
-    child_threshold: float = 0.5
     no_match_below: float = 0.0  # best probability under which no image matches well (0: never said)
     # query-bank normalisation (see hub_penalty): strength 0 turns it off
     bank_temperature: float = 0.25
@@ -57,7 +57,9 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
-        return cls(**{**data, "image": ImageEncoderSpec(**data["image"])})
+        # checkpoints before the detector held the only copy of its threshold also kept one here
+        kept = {k: v for k, v in data.items() if k != "child_threshold"}
+        return cls(**{**kept, "image": ImageEncoderSpec(**data["image"])})
 
     def updated(self, **changes: Any) -> ModelConfig:
         return replace(self, **changes)

@@ -15,7 +15,7 @@ from scipy.special import expit
 from inference.metrics import retrieval_metrics, target_ranks
 from train.features import multilingual_text_features
 from train.model import mixed_sentences
-from train.pipeline import Scorer
+from train.scorer import Scorer
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translated_validation.tsv"
 

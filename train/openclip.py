@@ -31,7 +31,7 @@ from torch import nn
 
 from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from inference.text import FTFY_HTML, TOKENIZER_CONFIG
-from train.encoders import OPENCLIP_PREFIX, is_openclip
+from train.openclip_names import OPENCLIP_PREFIX, is_openclip
 
 #: Models whose text side reads CLIP's BPE (open_clip's SimpleTokenizer); others (SigLIP's
 #: and multilingual towers' Hugging Face tokenizers) would need their own tokenizer file.

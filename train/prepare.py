@@ -48,6 +48,8 @@ def child_image_labels(train_set: TrainSet, pairs: pd.DataFrame) -> pd.Series:
 
 #: Lemmas naming a person, for the detector's "is there a person" head (labels from
 #: captions; an image none of whose captions names one shows dogs, scenery, things).
+DEFAULT_VALIDATION_SHARE = 0.2  # of the images (and so their captions), split by image
+DEFAULT_SEED = 0
 PERSON_LEMMAS = frozenset(
     """man woman person people child kid baby boy girl toddler teenager teen adult guy lady gentleman
     player biker bicyclist cyclist rider skier snowboarder surfer climber skateboarder swimmer dancer
@@ -89,7 +91,9 @@ def split_images(images: list[str], validation_share: float, seed: int) -> dict[
     return split
 
 
-def prepare(data_dir: Path, validation_share: float, seed: int) -> Prepared:
+def prepare(
+    data_dir: Path, validation_share: float = DEFAULT_VALIDATION_SHARE, seed: int = DEFAULT_SEED
+) -> Prepared:
     """Load, aggregate targets, apply the content policy and split by image."""
     train_set = load_train_set(data_dir)
     pairs = train_set.pairs.assign(target=aggregate_targets(train_set.pairs))

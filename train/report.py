@@ -3,7 +3,7 @@ metrics table and a picture grid of test queries with their best image."""
 
 from __future__ import annotations
 
-import os
+import json
 import textwrap
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from inference.atomic import atomic_write
 from inference.dataset import TestSet
 from inference.policy import DISCLAIMER, is_restricted_text
 from inference.preprocess import load_image
@@ -22,10 +23,9 @@ GRID_QUERIES = 10
 
 
 def _save(fig: plt.Figure, path: Path) -> None:
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=90, bbox_inches="tight")
+    with atomic_write(path, durable=False) as handle:
+        fig.savefig(handle, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def plot_annotations(pairs: pd.DataFrame, path: Path) -> None:
@@ -211,7 +211,12 @@ and own image the policy allows. Validation: pairs of held-out images
 ![examples](examples.png)
 """
     path = out_dir / "report.md"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_write(path, durable=False) as handle:
+        handle.write(text.encode())
     return path
+
+
+def write_json(path: Path, data: object) -> None:
+    """`data` as indented JSON at `path`, written atomically."""
+    with atomic_write(path, durable=False) as handle:
+        handle.write(json.dumps(data, indent=2, default=str).encode())

@@ -25,25 +25,18 @@ from train.calibration import (
 )
 from train.checkpoint import Checkpoint, DetectorWeights, save_checkpoint
 from train.child_images import DetectorRun, train_child_detector
-from train.encoders import ImageEncoderSpec, build_image_encoder, image_spec, is_openclip, text_model_dir
+from train.config import RunConfig
+from train.encoders import ImageEncoderSpec, build_image_encoder, image_spec, text_model_dir
 from train.features import served_features
 from train.model import ModelConfig
 from train.multilingual import multilingual_validation
+from train.openclip_names import is_openclip
+from train.pairs import allowed_only, positives_for, val_retrieval
 from train.people_free import wallpapers
-from train.pipeline import (
-    Features,
-    RunConfig,
-    Scorer,
-    allowed_only,
-    compute_features,
-    pair_metrics,
-    pair_scores,
-    positives_for,
-    sentence_features,
-    val_retrieval,
-    write_json,
-)
 from train.prepare import Prepared, prepare, subset
+from train.report import write_json
+from train.run_features import Features, compute_features, sentence_features
+from train.scorer import Scorer, pair_metrics, pair_scores
 from train.targets import annotation_study
 from train.towers import PositivePairs, train_ensemble
 from train.use_encoder import EMBED_DIM as MULTILINGUAL_DIM
@@ -86,6 +79,7 @@ class TrainingData:
 class Calibration:
     scale: float
     bias: float
+    no_match_below: float  # the best probability under which no image matches well
     oof: np.ndarray  # [P] out-of-fold probabilities of the validation pairs
     val_pairs: pd.DataFrame
     pair_rows: tuple[np.ndarray, np.ndarray]  # (image rows, text rows) of val_pairs
@@ -107,10 +101,13 @@ def run(cfg: RunConfig) -> dict:
     config = config.updated(members=cfg.members) if cfg.members else config
     towers, history = train_towers(cfg, config, data)
     scorer = Scorer(towers, config, data.feats.class_embeddings, query_bank(data))
-    scorer, fusion_table = fuse(cfg, scorer, data)
+    fusion, fusion_table = fuse(cfg, scorer, data)
+    scorer = scorer.configured(**fusion)
     calibration = calibrate_scores(scorer, data)
+    scorer = scorer.configured(
+        calib_scale=calibration.scale, calib_bias=calibration.bias, no_match_below=calibration.no_match_below
+    )
     detector = fit_child_detector(cfg, data)
-    scorer.config = scorer.config.updated(child_threshold=detector.fitted.params.threshold)
     metrics, model_test = evaluate(cfg, scorer, data, calibration, detector, history, fusion_table)
     save_run(cfg, scorer, data, detector, metrics, model_test)
     return metrics
@@ -145,27 +142,29 @@ def train_towers(cfg: RunConfig, config: ModelConfig, data: TrainingData):
     )
 
 
-def fuse(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> tuple[Scorer, list]:
+def fuse(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> tuple[dict[str, float], list]:
     """Towers + label bridge weights and the hub penalty, tuned on validation retrieval,
-    Flickr's and (where its photos are installed) beyond Flickr's; (scorer, table)."""
+    Flickr's and (where its photos are installed) beyond Flickr's; (the ModelConfig
+    settings chosen, the grid's table)."""
     pooled, logits = data.served
     gallery = pooled[data.val_rows], logits[data.val_rows]
     flickr = _fusion_set(scorer, *gallery, data.feats.sentences[data.val_text], data.val_owner)
     grid = NATIVE_FUSION_GRID if scorer.config.native_bridge else FUSION_GRID
     fusion = tune_fusion(flickr, _beyond_flickr(cfg, scorer, data), grid)
-    scorer.config = scorer.config.updated(
-        tower_weight=fusion.tower_weight,
-        bridge_weight=fusion.bridge_weight,
-        bank_strength=fusion.bank_strength,
-        bank_temperature=fusion.bank_temperature,
-    )
+    chosen = {
+        "tower_weight": fusion.tower_weight,
+        "bridge_weight": fusion.bridge_weight,
+        "bank_strength": fusion.bank_strength,
+        "bank_temperature": fusion.bank_temperature,
+    }
     # served as one more vector column (export/modules.py): scaled like the other
     # columns so that int8 codes (inference/vectors.py) keep it as precisely
-    penalty = scorer.penalty(*gallery)
+    fused = scorer.configured(**chosen)
+    penalty = fused.penalty(*gallery)
     if penalty.any():
-        largest = np.abs(scorer.image_vectors(*gallery)).max(axis=1)
-        scorer.config = scorer.config.updated(penalty_scale=float(np.median(penalty) / np.median(largest)))
-    return scorer, fusion.table
+        largest = np.abs(fused.image_vectors(*gallery)).max(axis=1)
+        chosen["penalty_scale"] = float(np.median(penalty) / np.median(largest))
+    return chosen, fusion.table
 
 
 def query_bank(data: TrainingData) -> np.ndarray:
@@ -212,17 +211,15 @@ def _beyond_flickr(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> Fusion
 
 def calibrate_scores(scorer: Scorer, data: TrainingData) -> Calibration:
     """Fused score -> probability on validation pairs (cross-fitted), and the level
-    under which the app says "no good match"; both written into scorer.config."""
+    under which the app says "no good match"."""
     pooled, logits = data.served
     val_pairs, pair_img, pair_txt = _val_pairs(data.prep, data.feats, data.image_row)
     scores = pair_scores(scorer, pooled, logits, data.feats.sentences, pair_img, pair_txt)
     scale, bias, oof = calibrate(scores, val_pairs["target"].to_numpy(), pair_img)
-    scorer.config = scorer.config.updated(calib_scale=scale, calib_bias=bias)
     val_sentences = data.feats.sentences[data.val_text]
     val_fused = scorer.fused(pooled[data.val_rows], logits[data.val_rows], val_sentences)
     level, no_match = no_match_threshold(expit(scale * val_fused + bias), data.val_owner)
-    scorer.config = scorer.config.updated(no_match_below=level)
-    return Calibration(scale, bias, oof, val_pairs, (pair_img, pair_txt), no_match)
+    return Calibration(scale, bias, level, oof, val_pairs, (pair_img, pair_txt), no_match)
 
 
 def fit_child_detector(cfg: RunConfig, data: TrainingData) -> DetectorRun:
