@@ -9,6 +9,16 @@ import pytest
 
 from inference.dataset import DataError, find_data_dir
 
+#: Fixtures that train, export or start a server: a test that uses one, directly or through
+#: another fixture, is marked `slow` (`./run.sh test -m "not slow"` runs the rest).
+SLOW_FIXTURES = frozenset({"trained_run", "tiny", "server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
