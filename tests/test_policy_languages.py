@@ -127,15 +127,15 @@ def test_search_refuses_them(engine, query):
     assert response.restricted and response.results == [] and response.message == DISCLAIMER
 
 
-def test_cli_refuses_them(engine):
+def test_cli_refuses_them(engine, capsys):
+    """The CLI's own entry point, in-process (test_engine runs it as a subprocess)."""
+    from inference.__main__ import main
+
+    where = ["--gallery", str(engine.gallery), "--models", str(engine.models.dir), "--json"]
     for query in CHILD_QUERIES + DISGUISED:
-        result = subprocess.run(
-            [sys.executable, "-m", "inference", "search", query, "--gallery", str(engine.gallery),
-             "--models", str(engine.models.dir), "--json"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        response = json.loads(result.stdout)
-        assert response["restricted"] and response["results"] == [], query
+        code = main(["search", query, *where])
+        response = json.loads(capsys.readouterr().out)
+        assert code == 0 and response["restricted"] and response["results"] == [], query
 
 
 def test_a_russian_query_is_searched_with_a_notice_and_no_probabilities(engine):
