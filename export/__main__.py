@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.out}: up to date with {checkpoint}")
         return 0
     from export.onnx_export import ExportCheckError, export_run
+    from train.allocator import keep_freed_memory
     from train.checkpoint import CheckpointError
 
+    keep_freed_memory()
     try:
         test = load_test_set(locate_data_dir(args.data))
         images = [test.image_dir / name for name in test.images[:CHECK_IMAGES]]

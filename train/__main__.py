@@ -62,8 +62,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from train.allocator import keep_freed_memory
     from train.config import RunConfig
     from train.run import run
+
+    keep_freed_memory()
 
     try:
         data_dir = locate_data_dir(args.data)
