@@ -55,7 +55,8 @@ def train_child_detector(
     train_paths = [prep.train_set.image_dir / name for name in prep.train_set.images]
     test_paths = [test.image_dir / name for name in test.images]
     pooled = np.concatenate([train_pooled, _pooled(negatives, spec, cache_dir)])
-    faces = face_features(train_paths + negatives, face_dir, cache_dir)
+    # two cache entries: the negatives are the same for every run, slice and backbone
+    faces = np.concatenate([face_features(paths, face_dir, cache_dir) for paths in (train_paths, negatives)])
     no_one = np.zeros(len(negatives))
     child = np.concatenate([own_child_labels(prep.train_set).to_numpy(), no_one]).astype(int)
     person = np.concatenate([person_image_labels(prep.train_set).to_numpy(), no_one]).astype(int)
