@@ -43,7 +43,9 @@ case "${1:-main}" in
   test)
     setup
     shift || true
-    exec "$PY" -m pytest -q "$@"
+    # one worker per core (at most 4: each holds its own models); a module's tests stay on
+    # one worker, so its engine or server is built once
+    exec "$PY" -m pytest -q -n auto --maxprocesses 4 --dist loadscope "$@"
     ;;
   lint)
     setup

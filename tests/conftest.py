@@ -14,10 +14,23 @@ from inference.dataset import DataError, find_data_dir
 SLOW_FIXTURES = frozenset({"trained_run", "tiny", "server"})
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from train.allocator import keep_freed_memory
+
+    keep_freed_memory()  # the tests that run PyTorch in this process, as train and export do
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    # One test that needs the training run first: under pytest-xdist the worker given its
+    # module trains (minutes on a fresh clone) while the others run the modules that need
+    # no model; the tests that need it come last.
+    needs_run = [item for item in items if "trained_run" in getattr(item, "fixturenames", ())]
+    if needs_run:
+        first, rest = needs_run[0], set(needs_run)
+        items[:] = [first, *(item for item in items if item not in rest), *needs_run[1:]]
 
 
 @pytest.fixture(scope="session")
@@ -46,41 +59,55 @@ def data_copy(data_dir: Path, tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.fixture(scope="session")
-def trained_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real training run on a 200-image slice (1 tower member), via the CLI."""
+def _built_once(tmp_path_factory: pytest.TempPathFactory, name: str, command: list[str]) -> Path:
+    """The folder `name` written by `python -m <command>` once per test run. Under
+    pytest-xdist every worker asks: the first builds it in the run's shared temp folder
+    while the others wait on a lock, then all read the same files."""
+    import os
     import subprocess
     import sys
 
-    out = tmp_path_factory.mktemp("run")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "train",
-            "--data",
-            str(data_dir),
-            "--out",
-            str(out),
-            "--max-train-images",
-            "200",
-            "--members",
-            "1",
-        ],
-        check=True,
-    )
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # parent: shared by workers
+    out, done = root / name, root / f"{name}.done"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.is_file():
+            shutil.rmtree(out, ignore_errors=True)  # what a worker that failed left
+            subprocess.run([sys.executable, "-m", *command, "--out", str(out)], check=True)
+            done.touch()
     return out
+
+
+@pytest.fixture(scope="session")
+def trained_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real training run on a 200-image slice (1 tower member), via the CLI."""
+    command = ["train", "--data", str(data_dir), "--max-train-images", "200", "--members", "1"]
+    return _built_once(tmp_path_factory, "run", command)
 
 
 @pytest.fixture(scope="session")
 def models_dir(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Real ONNX files exported (and checked against PyTorch) from the slice run."""
-    import subprocess
-    import sys
+    return _built_once(tmp_path_factory, "models", ["export", "--run", str(trained_run)])
 
-    out = tmp_path_factory.mktemp("export") / "models"
-    subprocess.run([sys.executable, "-m", "export", "--run", str(trained_run), "--out", str(out)], check=True)
-    return out
+
+@pytest.fixture()
+def search_cli(capsys: pytest.CaptureFixture[str]):
+    """search_cli(*args) -> (exit code, stdout, stderr) of `python -m inference ARGS`, called
+    in this process (tests/test_engine.py runs the real subprocess)."""
+    from inference.__main__ import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(args))
+        except SystemExit as error:  # argparse's usage errors
+            code = int(error.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
 
 
 def copy_photos(paths: list[Path], gallery: Path) -> Path:

@@ -4,8 +4,6 @@ every bad one is listed in `skipped` with a reason, nothing crashes."""
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,29 +30,13 @@ def _make_gallery(folder, good_source):
     (folder / "sub" / "loop").symlink_to(folder)
 
 
-def test_cli_search_over_bad_files(models_dir, test_image_paths, tmp_path):
+def test_cli_search_over_bad_files(models_dir, test_image_paths, tmp_path, search_cli):
     gallery = tmp_path / "gallery"
     _make_gallery(gallery, test_image_paths[0])
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "inference",
-            "search",
-            "a person outdoors",
-            "--gallery",
-            str(gallery),
-            "--models",
-            str(models_dir),
-            "--top-k",
-            "20",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    payload = json.loads(result.stdout)
+    args = ["search", "a person outdoors", "--gallery", str(gallery), "--models", str(models_dir)]
+    code, out, err = search_cli(*args, "--top-k", "20", "--json")
+    assert code == 0, err
+    payload = json.loads(out)
     returned = {path.rsplit("/", 1)[-1] for path in (r["image"] for r in payload["results"])}
     assert returned == {"good.jpg", *ODD_BUT_GOOD}
     skipped = {line.split(": ", 1)[0].rsplit("/", 1)[-1]: line for line in payload["skipped"]}

@@ -1,6 +1,7 @@
 """The benchmark runs end to end (its figures are not asserted: speed targets
 live in bench/results.md, not in tests)."""
 
+import importlib
 import json
 import subprocess
 import sys
@@ -19,12 +20,12 @@ def test_quick_bench_prints_the_headline_figures(models_dir, trained_run):
     assert all(isinstance(v, float) and v > 0 for v in figures.values())
 
 
-def test_bench_without_a_checkpoint_is_one_line(models_dir, tmp_path):
-    command = [sys.executable, "-m", "bench", "--quick", "--json", "--models", str(models_dir)]
-    result = subprocess.run(
-        command + ["--checkpoint", str(tmp_path / "none.pt")], capture_output=True, text=True
-    )
-    assert result.returncode == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+def test_bench_without_a_checkpoint_is_one_line(models_dir, tmp_path, capsys):
+    from bench.__main__ import main
+
+    code = main(["--quick", "--json", "--models", str(models_dir), "--checkpoint", str(tmp_path / "none.pt")])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.startswith("error: ") and err.count("\n") == 1
 
 
 def test_foreign_photos_are_ranked_each_for_its_own_query(models_dir, data_dir):
@@ -73,12 +74,13 @@ def test_real_derived_vectors_are_distinct_variants_that_stay_near_their_photo(m
         ("bench.ann_grid", ["--synthetic", "-5"], "--synthetic -5: a gallery size cannot be negative"),
     ],
 )
-def test_gallery_benches_reject_a_bad_size_in_one_line(models_dir, bench, size, message):
-    result = subprocess.run(
-        [sys.executable, "-m", bench, *size, "--models", str(models_dir)], capture_output=True, text=True
-    )
-    assert result.returncode == 2 and result.stdout == ""
-    assert message in result.stderr and "Traceback" not in result.stderr
+def test_gallery_benches_reject_a_bad_size_in_one_line(bench, size, message, capsys):
+    main = importlib.import_module(bench).main
+    with pytest.raises(SystemExit) as exit_:  # argparse's error: usage, then the one line
+        main(size)
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2 and out == ""
+    assert err.strip().splitlines()[-1].endswith(message) and "Traceback" not in err
 
 
 def test_larger_test_adds_validation_images_with_their_own_captions(models_dir, data_dir):
@@ -104,15 +106,15 @@ def test_larger_test_adds_validation_images_with_their_own_captions(models_dir, 
     assert figures["mean"] == {key: draw[key] for key in ("recall@1", "recall@5", "recall@10", "mrr")}
 
 
-def test_larger_test_rejects_more_extra_images_than_validation_has_in_one_line(models_dir, data_dir):
-    command = [sys.executable, "-m", "bench.larger_test", "--draws", "1", "--extra", "100000"]
-    result = subprocess.run(
-        command + ["--models", str(models_dir), "--data", str(data_dir)], capture_output=True, text=True
-    )
-    assert result.returncode == 2 and result.stdout == ""
-    last_line = result.stderr.strip().splitlines()[-1]
+def test_larger_test_rejects_more_extra_images_than_validation_has_in_one_line(models_dir, data_dir, capsys):
+    from bench.larger_test import main
+
+    code = main(["--draws", "1", "--extra", "100000", "--models", str(models_dir), "--data", str(data_dir)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    last_line = err.strip().splitlines()[-1]
     assert last_line.startswith("error: --extra 100000: the validation split has only")
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in err
 
 
 def test_held_back_translations_are_test_queries_of_photos_without_children(data_dir):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,34 +30,17 @@ def mixed_gallery(test_image_paths: list[Path], tmp_path: Path) -> Path:
     return gallery
 
 
-def _cli_search(query: str, gallery: Path, models: Path, *extra: str) -> dict:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "inference",
-            "search",
-            query,
-            "--gallery",
-            str(gallery),
-            "--models",
-            str(models),
-            "--top-k",
-            "50",
-            "--json",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout)
+def _cli_search(search_cli, query: str, gallery: Path, models: Path, *extra: str) -> dict:
+    args = ["search", query, "--gallery", str(gallery), "--models", str(models), "--top-k", "50", "--json"]
+    code, out, err = search_cli(*args, *extra)
+    assert code == 0, err
+    return json.loads(out)
 
 
-def test_policy_off_shows_everything_and_searches_every_query(models_dir, mixed_gallery, tmp_path):
-    strict = _cli_search("children playing", mixed_gallery, models_dir)
+def test_policy_off_shows_everything_and_searches_every_query(models_dir, mixed_gallery, search_cli):
+    strict = _cli_search(search_cli, "children playing", mixed_gallery, models_dir)
     assert strict["restricted"] and strict["results"] == []
-    off = _cli_search("children playing", mixed_gallery, models_dir, "--policy", "off")
+    off = _cli_search(search_cli, "children playing", mixed_gallery, models_dir, "--policy", "off")
     assert not off["restricted"] and len(off["results"]) == 12
     assert not any(r["restricted"] for r in off["results"])
 
@@ -74,25 +55,10 @@ def test_captions_override_the_detector(models_dir, mixed_gallery, tmp_path):
     assert dict(zip([p.name for p in engine.view.paths], engine.view.restricted.tolist(), strict=True))[name]
 
 
-def test_unknown_policy_is_a_one_line_error(models_dir, mixed_gallery):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "inference",
-            "search",
-            "a dog",
-            "--gallery",
-            str(mixed_gallery),
-            "--models",
-            str(models_dir),
-            "--policy",
-            "lenient",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 2 and "invalid choice" in result.stderr
+def test_unknown_policy_is_a_one_line_error(models_dir, mixed_gallery, search_cli):
+    args = ["search", "a dog", "--gallery", str(mixed_gallery), "--models", str(models_dir)]
+    code, _, err = search_cli(*args, "--policy", "lenient")
+    assert code == 2 and "invalid choice" in err
     with pytest.raises(ValueError, match="unknown content policy"):
         SearchEngine(mixed_gallery, SearchModels(models_dir), policy="lenient", progress=False)
 
@@ -120,7 +86,7 @@ def test_restricted_images_is_the_one_decision():
 
 
 def test_captions_file_keys_nested_images_and_a_bad_one_is_a_one_line_error(
-    models_dir, mixed_gallery, tmp_path
+    models_dir, mixed_gallery, tmp_path, search_cli
 ):
     nested = mixed_gallery / "holiday"
     nested.mkdir()
@@ -130,12 +96,8 @@ def test_captions_file_keys_nested_images_and_a_bad_one_is_a_one_line_error(
     row = [p.relative_to(mixed_gallery).as_posix() for p in engine.view.paths].index("holiday/coffee.png")
     assert engine.view.restricted[row]  # matched by its path in the gallery, not the detector
     (mixed_gallery / "captions.csv").write_text("image,text\ncoffee.png,a cup\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "inference", "search", "a cup", "--gallery", str(mixed_gallery),
-         "--models", str(models_dir)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr  # one line, after the indexing progress bar
+    code, _, err = search_cli("search", "a cup", "--gallery", str(mixed_gallery), "--models", str(models_dir))
+    assert code == 2
+    assert "Traceback" not in err  # one line, after the indexing progress bar
     expected = f"error: {mixed_gallery / 'captions.csv'}: missing column(s) caption"
-    assert result.stderr.strip().splitlines()[-1] == expected
+    assert err.strip().splitlines()[-1] == expected

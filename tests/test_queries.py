@@ -1,8 +1,5 @@
 """Whatever people paste into the search box gets an answer or one clear error."""
 
-import subprocess
-import sys
-
 import pytest
 
 from inference.models import SearchModels
@@ -50,11 +47,7 @@ def test_long_query_is_cut_to_the_tokenizer_limit(engine):
     assert tokens["attention_mask"][1].sum() < 10  # the short one is padding after its few tokens
 
 
-def test_cli_answers_a_10000_character_query(models_dir, small_gallery):
-    result = subprocess.run(
-        [sys.executable, "-m", "inference", "search", "dog " * 2500, "--gallery", str(small_gallery)]
-        + ["--models", str(models_dir), "--json"],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr[-500:]
+def test_cli_answers_a_10000_character_query(models_dir, small_gallery, search_cli):
+    args = ["search", "dog " * 2500, "--gallery", str(small_gallery), "--models", str(models_dir), "--json"]
+    code, _, err = search_cli(*args)
+    assert code == 0, err[-500:]
