@@ -16,7 +16,6 @@ from PIL import Image
 
 milvus = pytest.importorskip("milvus")
 
-from inference.__main__ import main  # noqa: E402
 from inference.milvus_store import MilvusRanker  # noqa: E402
 from inference.models import SearchModels  # noqa: E402
 from inference.search import SearchEngine  # noqa: E402
@@ -48,22 +47,22 @@ def _uri(server) -> str:
     return f"http://127.0.0.1:{server.listen_port}"
 
 
-def _cli_search(capsys, query: str, gallery: Path, models: Path, *extra: str) -> tuple[int, str, str]:
-    code = main(["search", query, "--gallery", str(gallery), "--models", str(models), "--json", *extra])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+def _cli_search(search_cli, query: str, gallery: Path, models: Path, *extra: str) -> tuple[int, str, str]:
+    return search_cli("search", query, "--gallery", str(gallery), "--models", str(models), "--json", *extra)
 
 
 def _names(engine: SearchEngine, query: str) -> list[tuple[str, bool]]:
     return [(r.image.name, r.restricted) for r in engine.search(query, k=10).results]
 
 
-def test_the_cli_gives_the_local_top_10_through_the_server(server, models_dir, uncaptioned_gallery, capsys):
+def test_the_cli_gives_the_local_top_10_through_the_server(
+    server, models_dir, uncaptioned_gallery, search_cli
+):
     for query in QUERIES:
-        code, local, _ = _cli_search(capsys, query, uncaptioned_gallery, models_dir)
+        code, local, _ = _cli_search(search_cli, query, uncaptioned_gallery, models_dir)
         assert code == 0
         code, remote, err = _cli_search(
-            capsys, query, uncaptioned_gallery, models_dir, "--store", f"milvus:{_uri(server)}"
+            search_cli, query, uncaptioned_gallery, models_dir, "--store", f"milvus:{_uri(server)}"
         )
         assert code == 0, err
         assert json.loads(remote)["results"] == json.loads(local)["results"]
@@ -152,14 +151,16 @@ def test_the_app_answers_again_after_the_server_restarts(server, models_dir, unc
     assert status == before[1] and shown == before[2]
 
 
-def test_a_stopped_server_is_one_line_naming_it(server, models_dir, uncaptioned_gallery, tmp_path, capsys):
+def test_a_stopped_server_is_one_line_naming_it(
+    server, models_dir, uncaptioned_gallery, tmp_path, search_cli
+):
     """Last in this module: it stops the server."""
     engine = SearchEngine(
         uncaptioned_gallery, SearchModels(models_dir), tmp_path / "i", progress=False, store=_uri(server)
     )
     server.stop()
     code, out, err = _cli_search(
-        capsys, "a dog", uncaptioned_gallery, models_dir, "--store", f"milvus:{_uri(server)}"
+        search_cli, "a dog", uncaptioned_gallery, models_dir, "--store", f"milvus:{_uri(server)}"
     )
     assert code == 2 and out == "" and err.count("\n") <= 2 and "Traceback" not in err
     assert err.startswith(f"error: the Milvus store at {_uri(server)} cannot be reached")

@@ -14,7 +14,6 @@ import torch
 from tiny_clip import CONFIGS, TEXT, build_tiny_clip
 
 from export.__main__ import main as export_main
-from inference.__main__ import main as search_main
 from inference.models import SearchModels
 from inference.policy import DISCLAIMER
 from inference.preprocess import load_image, normalize, resize_and_crop
@@ -161,14 +160,13 @@ def tiny_models(tiny, data_dir, tmp_path_factory) -> tuple[str, Path]:
     return name, models
 
 
-def _search(capsys, models: Path, gallery: Path, query: str) -> dict:
-    code = search_main(["search", query, "--gallery", str(gallery), "--models", str(models), "--json"])
-    out = capsys.readouterr().out
+def _search(search_cli, models: Path, gallery: Path, query: str) -> dict:
+    code, out, _ = search_cli("search", query, "--gallery", str(gallery), "--models", str(models), "--json")
     assert code == 0
     return json.loads(out)
 
 
-def test_tiny_backbone_trains_exports_and_searches(tiny_models, data_dir, capsys):
+def test_tiny_backbone_trains_exports_and_searches(tiny_models, data_dir, search_cli):
     name, models = tiny_models
     manifest = json.loads((models / "manifest.json").read_text())
     assert manifest["backbone"]["family"] == "open_clip"
@@ -178,10 +176,10 @@ def test_tiny_backbone_trains_exports_and_searches(tiny_models, data_dir, capsys
     assert manifest["preprocessing"]["max_tokens"] == 77
 
     gallery = data_dir / "test_images"
-    found = _search(capsys, models, gallery, "a dog runs on the grass")
+    found = _search(search_cli, models, gallery, "a dog runs on the grass")
     assert len(found["results"]) == 10
     assert all(0.0 <= r["score"] <= 1.0 for r in found["results"] if r["score"] is not None)
-    refused = _search(capsys, models, gallery, "a little girl on a swing")
+    refused = _search(search_cli, models, gallery, "a little girl on a swing")
     assert refused["restricted"] and refused["results"] == [] and refused["message"] == DISCLAIMER
 
 

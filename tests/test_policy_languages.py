@@ -127,14 +127,12 @@ def test_search_refuses_them(engine, query):
     assert response.restricted and response.results == [] and response.message == DISCLAIMER
 
 
-def test_cli_refuses_them(engine, capsys):
+def test_cli_refuses_them(engine, search_cli):
     """The CLI's own entry point, in-process (test_engine runs it as a subprocess)."""
-    from inference.__main__ import main
-
     where = ["--gallery", str(engine.gallery), "--models", str(engine.models.dir), "--json"]
     for query in CHILD_QUERIES + DISGUISED:
-        code = main(["search", query, *where])
-        response = json.loads(capsys.readouterr().out)
+        code, out, _ = search_cli("search", query, *where)
+        response = json.loads(out)
         assert code == 0 and response["restricted"] and response["results"] == [], query
 
 
