@@ -148,13 +148,14 @@ def test_a_non_causal_text_side_reads_the_whole_padded_context(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_models(tiny, data_dir, tmp_path_factory) -> tuple[str, Path]:
-    """(name, models folder): the tiny backbone trained on 300 images and exported, by the CLI."""
+    """(name, models folder): the tiny backbone trained on the suite's 200-image slice
+    (conftest.trained_run: the same cached face features) and exported, by the CLI."""
     name, config, weights = tiny
     run = tmp_path_factory.mktemp("run")
     models = tmp_path_factory.mktemp("export") / "models"
     common = ["--data", str(data_dir)]
     backbone = ["--image-encoder", f"openclip:{config}", "--image-weights", str(weights)]
-    small = ["--max-train-images", "300", "--members", "1"]
+    small = ["--max-train-images", "200", "--members", "1"]
     assert train_main([*common, "--out", str(run), *backbone, *small]) == 0
     assert export_main(["--run", str(run), "--out", str(models), *common]) == 0
     return name, models
