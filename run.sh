@@ -44,8 +44,9 @@ case "${1:-main}" in
     setup
     shift || true
     # one worker per core (at most 4: each holds its own models); a module's tests stay on
-    # one worker, so its engine or server is built once
-    exec "$PY" -m pytest -q -n auto --maxprocesses 4 --dist loadscope "$@"
+    # one worker, so its engine or server is built once; modules in the order conftest.py
+    # gives them (xdist would sort them by test count), so no worker waits on the training
+    exec "$PY" -m pytest -q -n auto --maxprocesses 4 --dist loadscope --no-loadscope-reorder "$@"
     ;;
   lint)
     setup

@@ -24,13 +24,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    # One test that needs the training run first: under pytest-xdist the worker given its
-    # module trains (minutes on a fresh clone) while the others run the modules that need
-    # no model; the tests that need it come last.
-    needs_run = [item for item in items if "trained_run" in getattr(item, "fixturenames", ())]
-    if needs_run:
-        first, rest = needs_run[0], set(needs_run)
-        items[:] = [first, *(item for item in items if item not in rest), *needs_run[1:]]
+    items[:] = _training_first(items)
+
+
+def _training_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The items module by module: first one module that needs the training run, then the
+    modules that need no model, then the others. Under pytest-xdist (--dist loadscope
+    --no-loadscope-reorder hands out whole modules in this order) the worker given the
+    first module trains (minutes on a fresh clone) while the others run what needs no model."""
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    needs_run = [name for name, its in modules.items() if any(_needs_run(it) for it in its)]
+    free = [name for name in modules if name not in needs_run]
+    order = needs_run[:1] + free + needs_run[1:]
+    return [item for name in order for item in modules[name]]
+
+
+def _needs_run(item: pytest.Item) -> bool:
+    return "trained_run" in getattr(item, "fixturenames", ())
 
 
 @pytest.fixture(scope="session")
