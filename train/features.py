@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from filelock import FileLock
 from PIL import Image, ImageOps
 from torch import nn
 from tqdm import tqdm
@@ -43,13 +44,18 @@ def _load_or_compute(
     cache_dir: Path, key: str, compute: Callable[[], dict[str, np.ndarray]]
 ) -> dict[str, np.ndarray]:
     path = cache_dir / f"{key}.npz"
-    if path.is_file():
-        with np.load(path) as cached:
-            return {name: cached[name] for name in cached.files}
-    arrays = compute()
-    with atomic_write(path, durable=False) as handle:  # a crash never leaves a half-written entry
-        np.savez(handle, **arrays)  # type: ignore[arg-type]
-    return arrays
+    if not path.is_file():
+        (cache_dir / ".locks").mkdir(parents=True, exist_ok=True)
+        # two runs side by side (or test workers) that need the same entry: the second waits
+        # for the first's file rather than computing it again
+        with FileLock(cache_dir / ".locks" / f"{key}.lock"):
+            if not path.is_file():
+                arrays = compute()
+                with atomic_write(path, durable=False) as handle:  # never a half-written entry
+                    np.savez(handle, **arrays)  # type: ignore[arg-type]
+                return arrays
+    with np.load(path) as cached:
+        return {name: cached[name] for name in cached.files}
 
 
 def _file_stats(*names: str) -> list:
