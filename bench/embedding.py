@@ -79,12 +79,16 @@ def text_rates(
     return rates
 
 
-def index_build_seconds_per_1000(models: SearchModels, gallery: Path, repeats: int) -> list[float]:
-    """Seconds per 1,000 images to index `gallery` from nothing (scan, decode, embed, save)."""
+def index_build_seconds_per_1000(
+    models: SearchModels, gallery: Path, repeats: int
+) -> tuple[list[float], np.ndarray]:
+    """Seconds per 1,000 images to index `gallery` from nothing (scan, decode, embed, save),
+    once per repeat; and the vectors [N, D] the builds gave (the synthetic galleries' model)."""
     seconds = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as cache:
             start = time.perf_counter()
             index = update_index(models, gallery, Path(cache), progress=False)
             seconds.append((time.perf_counter() - start) * 1000 / max(1, len(index.names)))
-    return seconds
+            vectors = index.vectors[:]
+    return seconds, vectors

@@ -39,8 +39,13 @@ def real_inputs(models: SearchModels, data: Path | None = None, limit: int | Non
     if limit is not None:  # a quick run indexes a slice, in its own folder of links
         gallery = linked_slice(gallery, limit)
     index = update_index(models, gallery, CACHE / "index", progress=False)
+    return RealInputs(index.vectors[:], allowed_queries(data_dir))
+
+
+def allowed_queries(data_dir: Path) -> list[str]:
+    """The test queries the policy allows (a refused one never reaches ranking)."""
     texts = load_test_set(data_dir).queries["query_text"].tolist()
-    return RealInputs(index.vectors[:], [t for t in texts if not is_restricted_text(t)])
+    return [t for t in texts if not is_restricted_text(t)]
 
 
 def save_inputs(inputs: RealInputs, path: Path) -> Path:
