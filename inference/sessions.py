@@ -4,6 +4,7 @@ nets (a module of its own, so that neither imports the other)."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import onnxruntime as ort
@@ -26,7 +27,11 @@ def file_sha256(path: Path) -> str:
 
 
 def load_session(path: Path, threads: int | None) -> ort.InferenceSession:
+    """A CPU session on `threads` threads; where None, on OMP_NUM_THREADS where that is set
+    (the usual cap on a process's math threads, which PyTorch obeys and onnxruntime does
+    not read), else one per core."""
     options = ort.SessionOptions()
+    threads = threads or _omp_threads()
     if threads:
         options.intra_op_num_threads = threads
     try:
@@ -35,3 +40,8 @@ def load_session(path: Path, threads: int | None) -> ort.InferenceSession:
         raise ModelFilesError(
             f"{path}: cannot load ({str(error).splitlines()[0]}); " + REBUILD_HINT.format(models=path.parent)
         ) from None
+
+
+def _omp_threads() -> int | None:
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
