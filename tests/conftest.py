@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,10 @@ def pytest_configure(config: pytest.Config) -> None:
     from train.allocator import keep_freed_memory
 
     keep_freed_memory()  # the tests that run PyTorch in this process, as train and export do
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # a worker per core: one math thread each (PyTorch, onnxruntime, and the training,
+        # export and app processes they start), not a pool per core spinning against the others'
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -75,7 +80,6 @@ def _built_once(tmp_path_factory: pytest.TempPathFactory, name: str, command: li
     """The folder `name` written by `python -m <command>` once per test run. Under
     pytest-xdist every worker asks: the first builds it in the run's shared temp folder
     while the others wait on a lock, then all read the same files."""
-    import os
     import subprocess
     import sys
 
