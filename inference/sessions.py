@@ -31,7 +31,7 @@ def load_session(path: Path, threads: int | None) -> ort.InferenceSession:
     (the usual cap on a process's math threads, which PyTorch obeys and onnxruntime does
     not read), else one per core."""
     options = ort.SessionOptions()
-    threads = threads or _omp_threads()
+    threads = threads or omp_threads()
     if threads:
         options.intra_op_num_threads = threads
     try:
@@ -42,6 +42,7 @@ def load_session(path: Path, threads: int | None) -> ort.InferenceSession:
         ) from None
 
 
-def _omp_threads() -> int | None:
+def omp_threads() -> int | None:
+    """OMP_NUM_THREADS as a positive count; None where it is unset or not one."""
     value = os.environ.get("OMP_NUM_THREADS", "")
     return int(value) if value.isdigit() and int(value) > 0 else None
