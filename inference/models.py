@@ -24,6 +24,7 @@ from inference.sessions import (  # noqa: F401 (re-exported: the CLI, export and
     ModelFilesError,
     file_sha256,
     load_session,
+    omp_threads,
 )
 from inference.text import TextTokenizer, text_feeds
 
@@ -96,7 +97,8 @@ class SearchModels:
 
     @cached_property
     def _face_pool(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(max_workers=self.threads or os.cpu_count() or 1, thread_name_prefix="faces")
+        workers = self.threads or omp_threads() or os.cpu_count() or 1
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="faces")
 
     @cached_property
     def tokenizer(self) -> TextTokenizer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import onnx
@@ -31,3 +32,14 @@ def test_threads_follow_the_argument_then_omp_num_threads(identity_model, monkey
     monkeypatch.setenv("OMP_NUM_THREADS", omp)
     session = load_session(identity_model, asked)
     assert session.get_session_options().intra_op_num_threads == threads
+
+
+@pytest.mark.parametrize(("omp", "threads"), [("1", 1), ("", None)])
+def test_the_engines_models_follow_omp_num_threads(models_dir, monkeypatch, omp, threads):
+    """The encoders' sessions and the pool that runs the face nets, as the app and CLI build them."""
+    from inference.models import SearchModels
+
+    monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    models = SearchModels(models_dir)
+    assert models._image_session.get_session_options().intra_op_num_threads == (threads or 0)
+    assert models._face_pool._max_workers == (threads or os.cpu_count())
