@@ -209,14 +209,15 @@ class MilvusRanker:
         rows loaded within a second but holds Bounded reads until its clock catches up (about
         20 s for Milvus 2.3.5 standalone): past BOUNDED_WAIT_S the rows it holds are read as
         they are. Every write of ours is flushed before a search, so they are among them."""
-        from grpc import RpcError, StatusCode
+        from grpc import RpcError
+        from pymilvus.exceptions import MilvusException
 
         # a small output field: with none, Milvus returns every field, vectors too
         request = {"data": [vector], "limit": limit, "output_fields": ["restricted"]}
         try:
             return self.client.search(self.name, timeout=BOUNDED_WAIT_S, **request)[0]
-        except RpcError as error:
-            if error.code() != StatusCode.DEADLINE_EXCEEDED:  # type: ignore[attr-defined]
+        except (RpcError, MilvusException) as error:
+            if not _held(error):
                 raise
         return self.client.search(self.name, consistency_level="Eventually", **request)[0]
 
@@ -236,3 +237,18 @@ class MilvusRanker:
             if len(found) >= k or len(hits) < limit:
                 return np.array([row for _, row in sorted(found)[:k]], dtype=np.int64)
             limit *= 2  # rows of another state (a sync under way elsewhere) took places
+
+
+#: How a search held past its deadline comes back: the client's deadline (gRPC), or the
+#: server's own, which pymilvus retries until the deadline and then wraps
+HELD_MESSAGES = ("context Done", "context deadline exceeded")
+
+
+def _held(error: Exception) -> bool:
+    """Whether a failed search was held past its deadline rather than refused or unreachable."""
+    from grpc import RpcError, StatusCode
+
+    code = error.code() if isinstance(error, RpcError) else getattr(error, "code", None)  # type: ignore[attr-defined]
+    if code == StatusCode.DEADLINE_EXCEEDED:
+        return True
+    return code != StatusCode.UNAVAILABLE and any(text in str(error) for text in HELD_MESSAGES)

@@ -189,3 +189,25 @@ def test_the_app_serves_from_milvus_lite_as_from_local_files(start_app, small_ga
         answers.append([item["caption"] for item in client.predict("a dog in the grass", api_name="/search")])
     assert answers[0] and answers[1] == answers[0]
     assert (tmp_path / "app.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "held"),
+    [
+        # a restarted server holding Bounded reads: its deadline, wrapped by pymilvus's retries
+        (65535, "[search] Retry timeout: 3.0s, message=proxy TaskCondition context Done", True),
+        ("DEADLINE_EXCEEDED", "[search] Retry timeout: 3.0s, Deadline Exceeded", True),
+        ("UNAVAILABLE", "[search] Retry timeout: 3.0s, failed to connect to all addresses", False),
+        (100, "collection not found[collection=gallery_0]", False),
+    ],
+)
+def test_a_search_held_past_its_deadline_is_told_from_a_failed_one(code, message, held):
+    """Held: the store reads the rows the server has (inference/milvus_store.py _search);
+    anything else is said in one line."""
+    from grpc import StatusCode
+    from pymilvus.exceptions import MilvusException
+
+    from inference.milvus_store import _held
+
+    code = getattr(StatusCode, code) if isinstance(code, str) else code
+    assert _held(MilvusException(code=code, message=message)) is held
