@@ -13,8 +13,10 @@ setup() {
   if [ ! -x "$PY" ] || ! cat requirements.txt requirements-nodeps.txt | cmp -s - "$VENV/.requirements.txt"; then
     python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
     "$PY" -m pip install --quiet --upgrade pip
-    "$PY" -m pip install --quiet -r requirements.txt
-    "$PY" -m pip install --quiet --no-deps -r requirements-nodeps.txt
+    # --no-compile: Python compiles each module on its first import; pip would compile every
+    # module of every package (torch's thousands) up front (requirements.txt: 95 s -> 57 s here)
+    "$PY" -m pip install --quiet --no-compile -r requirements.txt
+    "$PY" -m pip install --quiet --no-compile --no-deps -r requirements-nodeps.txt
     cat requirements.txt requirements-nodeps.txt > "$VENV/.requirements.txt"
   fi
   # detector negatives (apt packages; quick when present); never fatal: training goes on without them
