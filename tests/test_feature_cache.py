@@ -40,3 +40,17 @@ def test_two_processes_asking_for_one_entry_compute_it_once(tmp_path):
     assert answers == [[0.0, 1.0, 2.0, 3.0]] * 2
     assert len(log.read_text().splitlines()) == 1  # the second waited for the first's file
     assert [path.name for path in cache.glob("*.npz")] == ["shared.npz"]
+
+
+def test_texts_batched_by_length_come_back_in_their_own_order(tmp_path):
+    """Rows follow the texts given, not the length order they were embedded in: each row is
+    the text embedded on its own (to float rounding: a batch pads it to another length)."""
+    from train.encoders import DEFAULT_TEXT_MODEL, text_model_dir
+    from train.features import text_features
+
+    texts = ["a brown dog runs across a wide green field towards a red ball", "snow", "two kids", "a"]
+    model_dir = text_model_dir(DEFAULT_TEXT_MODEL)
+    together = text_features(texts, model_dir, tmp_path, batch_size=2)
+    alone = np.concatenate([text_features([text], model_dir, tmp_path) for text in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    assert text_features([], model_dir, tmp_path).shape == (0, together.shape[1])

@@ -58,6 +58,30 @@ def _load_or_compute(
         return {name: cached[name] for name in cached.files}
 
 
+#: How texts are batched, part of each text entry's key: by token count, so that a batch,
+#: padded to its longest text, is not mostly padding (a run's 11,114 captions and class
+#: texts: 386k token slots in the given order, 148k sorted; MiniLM 109 s -> 42 s on one thread)
+TEXT_BATCHES = "by-length"
+
+
+def _embed_texts(
+    texts: Sequence[str], tokenizer: TextTokenizer, model: nn.Module, batch_size: int, desc: str
+) -> np.ndarray:
+    """Embeddings [N, D] of `texts`, in their order, by `model` (ids, mask [B, L] -> [B, D])
+    in batches of texts of about one length."""
+    if not texts:
+        return np.zeros((0, getattr(model, "dim", 0)), np.float32)
+    order = np.argsort(tokenizer(list(texts))["attention_mask"].sum(axis=1), kind="stable")
+    out = []
+    for start in tqdm(range(0, len(texts), batch_size), desc=desc):
+        tokens = tokenizer([texts[i] for i in order[start : start + batch_size]])
+        with torch.inference_mode():
+            out.append(model(**{k: torch.from_numpy(v) for k, v in tokens.items()}).numpy())
+    embedded = np.empty_like(out[0], shape=(len(texts), out[0].shape[1]))
+    embedded[order] = np.concatenate(out)
+    return embedded
+
+
 def _file_stats(*names: str) -> list:
     """(name, size, mtime) of each name that is a file here: a config or weights file changed
     under the same path is a new cache entry."""
@@ -114,18 +138,11 @@ def text_features(
     batch_size: int = 128,
 ) -> np.ndarray:
     """L2-normalised sentence embeddings [N, D] of `texts`."""
-    key = _cache_key(["text", str(model_dir), list(texts)])
+    key = _cache_key(["text", str(model_dir), TEXT_BATCHES, list(texts)])
 
     def compute() -> dict[str, np.ndarray]:
-        tokenizer = TextTokenizer(model_dir)
         model = SentenceEncoder(model_dir).eval()
-        out = []
-        for start in tqdm(range(0, len(texts), batch_size), desc="embed texts"):
-            tokens = tokenizer(list(texts[start : start + batch_size]))
-            with torch.inference_mode():
-                out.append(model(**{k: torch.from_numpy(v) for k, v in tokens.items()}).numpy())
-        dim = model.dim
-        return {"embedding": np.concatenate(out) if out else np.zeros((0, dim), np.float32)}
+        return {"embedding": _embed_texts(texts, TextTokenizer(model_dir), model, batch_size, "embed texts")}
 
     return _load_or_compute(cache_dir, key, compute)["embedding"]
 
@@ -137,17 +154,13 @@ def openclip_text_features(
     tokenised by the same tokenizer file serving reads (train/openclip.py)."""
     from train.openclip import OpenClipText, load_model, tokenizer_folder
 
-    key = _cache_key(["text", name, weights, _file_stats(name.split(":", 1)[-1], weights), list(texts)])
+    stats = _file_stats(name.split(":", 1)[-1], weights)
+    key = _cache_key(["text", name, weights, stats, TEXT_BATCHES, list(texts)])
 
     def compute() -> dict[str, np.ndarray]:
         tokenizer = TextTokenizer(tokenizer_folder(name, cache_dir))
         model = OpenClipText(load_model(name, weights)).eval()
-        out = []
-        for start in tqdm(range(0, len(texts), batch_size), desc="embed texts (open_clip)"):
-            tokens = tokenizer(list(texts[start : start + batch_size]))
-            with torch.inference_mode():
-                out.append(model(**{k: torch.from_numpy(v) for k, v in tokens.items()}).numpy())
-        return {"embedding": np.concatenate(out) if out else np.zeros((0, 0), np.float32)}
+        return {"embedding": _embed_texts(texts, tokenizer, model, batch_size, "embed texts (open_clip)")}
 
     return _load_or_compute(cache_dir, key, compute)["embedding"]
 
@@ -159,18 +172,13 @@ def multilingual_text_features(
     tokenised by the same tokenizer file serving reads."""
     from train.use_encoder import MULTILINGUAL_TEXT_MODEL, MultilingualSentenceEncoder, write_tokenizer_json
 
-    key = _cache_key(["text", MULTILINGUAL_TEXT_MODEL, list(texts)])
+    key = _cache_key(["text", MULTILINGUAL_TEXT_MODEL, TEXT_BATCHES, list(texts)])
 
     def compute() -> dict[str, np.ndarray]:
         folder = cache_dir / MULTILINGUAL_TEXT_MODEL
         write_tokenizer_json(folder / "tokenizer.json")
         tokenizer, model = TextTokenizer(folder), MultilingualSentenceEncoder().eval()
-        out = [np.zeros((0, model.dim), np.float32)]
-        for start in tqdm(range(0, len(texts), batch_size), desc="embed texts (multilingual)"):
-            tokens = tokenizer(list(texts[start : start + batch_size]))
-            with torch.inference_mode():
-                out.append(model(**{k: torch.from_numpy(v) for k, v in tokens.items()}).numpy())
-        return {"embedding": np.concatenate(out)}
+        return {"embedding": _embed_texts(texts, tokenizer, model, batch_size, "embed texts (multilingual)")}
 
     return _load_or_compute(cache_dir, key, compute)["embedding"]
 
