@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -146,24 +148,43 @@ def uncaptioned_gallery(test_image_paths: list[Path], tmp_path: Path) -> Path:
     return copy_photos(test_image_paths[:12], tmp_path / "photos")
 
 
-@pytest.fixture()
-def start_app(models_dir: Path, tmp_path: Path):
-    """start_app(gallery, *args) -> URL of `python app.py` serving `gallery` in a subprocess
-    (stopped after the test)."""
+@contextmanager
+def _app_starter(models_dir: Path, folder: Path) -> Iterator[Callable[..., str]]:
+    """start(gallery, *args) -> URL of `python app.py` serving `gallery` in a subprocess; every
+    app it started is stopped on leaving."""
     from bench.load import start_app as launch
 
     processes: list = []
 
     def start(gallery: Path, *args: str) -> str:
-        log = tmp_path / f"app-{len(processes)}.log"
+        log = folder / f"app-{len(processes)}.log"
         try:
-            process, url = launch(gallery, models_dir, tmp_path / "uploads", args, log)
+            process, url = launch(gallery, models_dir, folder / f"uploads-{len(processes)}", args, log)
         except RuntimeError as error:
             pytest.fail(str(error))
         processes.append(process)
         return url
 
-    yield start
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=20)
+    try:
+        yield start
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+@pytest.fixture()
+def start_app(models_dir: Path, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """start_app(gallery, *args) -> URL of `python app.py` serving `gallery` in a subprocess
+    (stopped after the test)."""
+    with _app_starter(models_dir, tmp_path) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def start_module_app(
+    models_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., str]]:
+    """start_app for the tests of a module that only read from the app: stopped after the module."""
+    with _app_starter(models_dir, tmp_path_factory.mktemp("apps")) as start:
+        yield start

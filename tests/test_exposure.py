@@ -14,17 +14,23 @@ from inference.policy import DISCLAIMER
 from inference.tiles import disclaimer_tile
 
 
-@pytest.fixture()
-def child_gallery(test_image_paths, tmp_path):
+@pytest.fixture(scope="module")
+def child_gallery(test_image_paths, tmp_path_factory):
     """Three real photos: two captioned as children (restricted), one not."""
-    gallery = tmp_path / "gallery"
-    gallery.mkdir()
+    gallery = tmp_path_factory.mktemp("gallery")
     for path in test_image_paths[:3]:
         (gallery / path.name).symlink_to(path)
     names = [p.name for p in test_image_paths[:3]]
     rows = [f"{names[0]},A little girl runs", f"{names[1]},Two boys play", f"{names[2]},A man walks"]
     (gallery / "captions.csv").write_text("image,caption\n" + "\n".join(rows) + "\n")
     return gallery
+
+
+@pytest.fixture(scope="module")
+def app_url(start_module_app, child_gallery) -> str:
+    """The app over child_gallery, one process for the module: its tests only read from it
+    (an upload it refuses is not stored)."""
+    return start_module_app(child_gallery)
 
 
 def _status(url: str) -> int:
@@ -35,8 +41,8 @@ def _status(url: str) -> int:
         return error.code
 
 
-def test_file_route_serves_nothing_outside_the_apps_cache(start_app, child_gallery, models_dir):
-    url = start_app(child_gallery)
+def test_file_route_serves_nothing_outside_the_apps_cache(app_url, child_gallery, models_dir):
+    url = app_url
     targets = [
         *(str(p.resolve()) for p in child_gallery.glob("*.jpg")),  # gallery originals, restricted ones too
         str(child_gallery / "captions.csv"),
@@ -51,10 +57,10 @@ def test_file_route_serves_nothing_outside_the_apps_cache(start_app, child_galle
             assert status in (403, 404), f"{route}{target} answered {status}"
 
 
-def test_api_never_sends_restricted_pixels(start_app, child_gallery):
+def test_api_never_sends_restricted_pixels(app_url):
     from gradio_client import Client
 
-    client = Client(start_app(child_gallery), verbose=False)
+    client = Client(app_url, verbose=False)
     items = client.predict("a person outdoors", api_name="/search")
     assert len(items) == 3
     hidden = [item for item in items if item["caption"] == DISCLAIMER]
@@ -72,10 +78,10 @@ def _distance_from_tile(path) -> float:
     return float(np.abs(np.asarray(image, np.float32) - np.asarray(tile, np.float32)).mean())
 
 
-def test_uploads_over_the_size_limit_are_refused(start_app, child_gallery, tmp_path):
+def test_uploads_over_the_size_limit_are_refused(app_url, tmp_path):
     import httpx
 
-    url = start_app(child_gallery)
+    url = app_url
     big = tmp_path / "big.jpg"
     with open(big, "wb") as handle:
         handle.truncate(21 * 2**20)  # 21 MB, over the 20 MB limit
@@ -95,8 +101,8 @@ def _outside_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
-def test_app_listens_on_loopback_only(start_app, child_gallery):
-    url = start_app(child_gallery)
+def test_app_listens_on_loopback_only(app_url):
+    url = app_url
     outside = _outside_address()
     if outside is None:
         pytest.skip("this machine has no non-loopback address to probe")
