@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +19,13 @@ from inference.search import SearchEngine  # noqa: E402
 from inference.vectors import Int8Rows  # noqa: E402
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "inference", *args], capture_output=True, text=True)
-
-
-def _search(query: str, gallery: Path, models: Path, *extra: str) -> dict:
-    result = _cli("search", query, "--gallery", str(gallery), "--models", str(models), "--json", *extra)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+def _search(search_cli, query: str, gallery: Path, models: Path, *extra: str) -> dict:
+    """The CLI's JSON answer, called in this process (tests/test_engine.py runs the real one)."""
+    code, out, err = search_cli(
+        "search", query, "--gallery", str(gallery), "--models", str(models), "--json", *extra
+    )
+    assert code == 0, err
+    return json.loads(out)
 
 
 def _same_up_to_ties(ours: list[tuple[str, float]], theirs: list[tuple[str, float]]) -> None:
@@ -38,11 +35,13 @@ def _same_up_to_ties(ours: list[tuple[str, float]], theirs: list[tuple[str, floa
         assert {n for n, s in ours if round(s, 5) == score} == {n for n, s in theirs if round(s, 5) == score}
 
 
-def test_cli_search_on_milvus_lite_answers_as_the_local_store(models_dir, small_gallery, tmp_path):
+def test_cli_search_on_milvus_lite_answers_as_the_local_store(
+    models_dir, small_gallery, tmp_path, search_cli
+):
     store = f"milvus:{tmp_path / 'store' / 'gallery.db'}"
     for query in ("a dog running on the grass", "people in the street"):
-        local = _search(query, small_gallery, models_dir, "--policy", "off")
-        milvus = _search(query, small_gallery, models_dir, "--policy", "off", "--store", store)
+        local = _search(search_cli, query, small_gallery, models_dir, "--policy", "off")
+        milvus = _search(search_cli, query, small_gallery, models_dir, "--policy", "off", "--store", store)
         assert milvus["results"] == local["results"]
     assert (tmp_path / "store" / "gallery.db").exists()
 
@@ -132,12 +131,12 @@ def test_a_search_sees_the_old_state_or_the_new_one(tmp_path):
     np.testing.assert_array_equal(after.top(query, 45), np.argsort(-(rows_new[:] @ query), kind="stable"))
 
 
-def test_a_bad_store_value_is_one_clear_line(models_dir, small_gallery):
-    result = _cli(
+def test_a_bad_store_value_is_one_clear_line(models_dir, small_gallery, search_cli):
+    code, _, err = search_cli(
         "search", "a dog", "--gallery", str(small_gallery), "--models", str(models_dir), "--store", "redis:x"
     )
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
+    assert code == 2
+    assert err.strip().splitlines() == [
         "error: --store 'redis:x': expected 'local', 'milvus:FILE.db' or 'milvus:http://HOST:19530'"
     ]
     assert parse_store("local") is None and parse_store(None) is None

@@ -2,8 +2,6 @@
 
 import json
 import shutil
-import subprocess
-import sys
 
 import faiss
 import numpy as np
@@ -93,25 +91,16 @@ def test_engine_answers_the_same_above_a_forced_threshold(models_dir, small_gall
     assert exact.similar(source, k=3).results == approximate.similar(source, k=3).results
 
 
-def _cli_search(gallery, models_dir, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "inference", "search", "a dog", "--gallery", str(gallery)]
-        + ["--models", str(models_dir), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-
-
-def test_cli_works_unchanged_on_the_approximate_index(models_dir, small_gallery):
-    import os
-
-    default = _cli_search(small_gallery, models_dir)
-    forced = _cli_search(small_gallery, models_dir, {**os.environ, ANN_THRESHOLD_ENV: "2"})
-    assert default.returncode == forced.returncode == 0, forced.stderr
-    assert json.loads(forced.stdout) == json.loads(default.stdout)
-    bad = _cli_search(small_gallery, models_dir, {**os.environ, ANN_THRESHOLD_ENV: "many"})
-    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and ANN_THRESHOLD_ENV in bad.stderr
+def test_cli_works_unchanged_on_the_approximate_index(models_dir, small_gallery, search_cli, monkeypatch):
+    args = ("search", "a dog", "--gallery", str(small_gallery), "--models", str(models_dir), "--json")
+    default = search_cli(*args)
+    monkeypatch.setenv(ANN_THRESHOLD_ENV, "2")
+    forced = search_cli(*args)
+    assert default[0] == forced[0] == 0, forced[2]
+    assert json.loads(forced[1]) == json.loads(default[1])
+    monkeypatch.setenv(ANN_THRESHOLD_ENV, "many")
+    code, _, err = search_cli(*args)
+    assert code == 2 and err.count("\n") == 1 and ANN_THRESHOLD_ENV in err
 
 
 def test_a_saved_approximate_index_is_loaded_only_for_its_own_gallery(tmp_path):
