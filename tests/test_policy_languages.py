@@ -1,35 +1,21 @@
-"""The content policy in other languages and through disguises, read through
-every path a user takes: the policy itself, SearchEngine.search, the CLI, the app."""
+"""The content policy in other languages and through disguises: what it reads as a child
+query, in every inflection, and what it lets through (tests/test_policy_served.py: the same
+queries through the engine, the CLI and the app)."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
+from child_queries import CHILD_QUERIES, DISGUISED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inference.child_words import EUROPEAN, RUSSIAN, UKRAINIAN
-from inference.policy import DISCLAIMER, is_restricted_text, restricted_languages
+from inference.policy import is_restricted_text, restricted_languages
 
-CHILD_QUERIES = [
-    "дети играют в парке",
-    "маленькая девочка на качелях",
-    "ребёнок в бассейне",
-    "мальчик с собакой на пляже",
-    "малыши в песочнице",
-    "школьники идут по улице",
-    "діти граються у снігу",
-    "niños jugando en la playa",
-    "Kinder spielen im Schnee",
-    "des enfants dans un parc",
-    "bambini al parco giochi",
-    "crianças brincando na praia",
-]
-DISGUISED = ["ki\u200bds playing", "a gi\u00adrl on a swing", "\u0441hild on a slide", "д\u0065ти в парке"]
 #: Look-alikes and adult words, per language: all must be searched.
 ALLOWED = {
     "en": ["a kind man", "much ado about nothing", "a kidney bean salad", "neon lights at night"],
@@ -106,58 +92,6 @@ def test_serving_loads_no_nltk():
     code = "import sys, inference.search as s; s.is_restricted_text('kids'); print('nltk' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
-
-
-@pytest.fixture(scope="module")
-def engine(models_dir, tmp_path_factory, test_image_paths):
-    import shutil
-
-    from inference.models import SearchModels
-    from inference.search import SearchEngine
-
-    gallery = tmp_path_factory.mktemp("photos")
-    for path in test_image_paths[:5]:
-        shutil.copy(path, gallery / path.name)
-    return SearchEngine(gallery, SearchModels(models_dir), tmp_path_factory.mktemp("index"), progress=False)
-
-
-@pytest.mark.parametrize("query", CHILD_QUERIES + DISGUISED)
-def test_search_refuses_them(engine, query):
-    response = engine.search(query)
-    assert response.restricted and response.results == [] and response.message == DISCLAIMER
-
-
-def test_cli_refuses_them(engine, search_cli):
-    """The CLI's own entry point, in-process (test_engine runs it as a subprocess)."""
-    where = ["--gallery", str(engine.gallery), "--models", str(engine.models.dir), "--json"]
-    for query in CHILD_QUERIES + DISGUISED:
-        code, out, _ = search_cli("search", query, *where)
-        response = json.loads(out)
-        assert code == 0 and response["restricted"] and response["results"] == [], query
-
-
-def test_a_russian_query_is_searched_with_a_notice_and_no_probabilities(engine):
-    response = engine.search("собака бежит по снегу", k=3).to_json()
-    assert not response["restricted"] and len(response["results"]) == 3
-    assert response["language"] == "ru" and response["notice"].startswith("Searched in Russian")
-    assert "Russian" in response["notice"]
-    assert all(r["score"] is None for r in response["results"])
-    english = engine.search("a dog runs through the snow", k=3).to_json()
-    assert english["language"] is None and (english["notice"] is None or english["weak"])
-    assert all(0 <= r["score"] <= 1 for r in english["results"])
-
-
-def test_the_app_shows_the_notice_and_refuses_through_its_api(engine, start_app):
-    from gradio_client import Client
-
-    from app import SearchApp
-
-    items, status, _ = SearchApp(engine, engine.gallery / "uploads").search("собака бежит по снегу")
-    assert "Searched in Russian" in status and items
-    client = Client(start_app(engine.gallery), verbose=False)
-    for query in CHILD_QUERIES + DISGUISED:
-        items = client.predict(query, api_name="/search")
-        assert [item["caption"] for item in items] == [DISCLAIMER], query
 
 
 def test_letters_without_a_unicode_name_are_read_not_crashed_on():

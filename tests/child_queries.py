@@ -1,0 +1,71 @@
+"""Child queries the policy tests read: in other languages, disguised as people type them,
+and harmless look-alikes that must still be searched (tests/test_policy_*.py)."""
+
+#: In the policy's other languages.
+CHILD_QUERIES = [
+    "дети играют в парке",
+    "маленькая девочка на качелях",
+    "ребёнок в бассейне",
+    "мальчик с собакой на пляже",
+    "малыши в песочнице",
+    "школьники идут по улице",
+    "діти граються у снігу",
+    "niños jugando en la playa",
+    "Kinder spielen im Schnee",
+    "des enfants dans un parc",
+    "bambini al parco giochi",
+    "crianças brincando na praia",
+]
+DISGUISED = ["ki\u200bds playing", "a gi\u00adrl on a swing", "\u0441hild on a slide", "д\u0065ти в парке"]
+
+#: The six from the issue first, then more of each kind.
+TYPED_AS_PEOPLE_DO = [
+    "k1ds playing in the sand",
+    "c h i l d r e n at the beach",
+    "deti v parke",
+    "ninos jugando en la playa",
+    "two lads aged 12 playing football",
+    "a little one on a tricycle",
+    "a b0y on a skateboard",
+    "g1rls dancing in the rain",
+    "ch!ld with a red balloon",
+    "k.i.d.s on a trampoline",
+    "b o y s swimming in a lake",
+    "malchik s sobakoy",
+    "devochka na velosipede",
+    "rebyonok spit",
+    "mal'chiki igrayut v futbol",
+    "khlopchyk na richtsi",
+    "ditey u sadku",
+    "divchynka z kotom",
+    "ninas en el parque",
+    "bebes durmiendo en la cama",
+    "criancas brincando na praia",
+    "Maedchen im Schnee",
+    "a 7-year-old on a swing",
+    "my 10 year old son at the zoo",
+    "a 5 yo eating ice cream",
+    "twelve-year-old twins",
+    "мальчику 8 лет",
+    "niños de 8 años",
+    "a 6-month-old sleeping",
+    "the wee ones in the garden",
+    "minors drinking at a party",
+]
+#: Each must still be searched: adults' ages, everyday words that share a skeleton or letters.
+HARMLESS = [
+    "a man aged 40 on a bench",
+    "a 30-year-old woman running",
+    "5 years ago in Paris",
+    "a minor league baseball game",
+    "a detective reads a newspaper",
+    "mala suerte",
+    "a male runner",
+    "people dine outdoors at a lodge",
+    "B0ston at night",
+    "route 66 in the desert",
+    "a 4x4 truck in the mud",
+    "blue sky over the sea",
+    "eine junge Frau lacht",
+    "the little house on the hill",
+]
