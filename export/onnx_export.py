@@ -29,6 +29,7 @@ from inference.models import (
 from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, SERVED_VIEWS, load_image, served_views
 from inference.text import TextTokenizer, text_feeds
 from train.checkpoint import TOKENIZER_FILES, load_checkpoint, tokenizer_dir
+from train.face_nets import DEFAULT_FACE_MODELS_DIR, build_face_models
 from train.openclip_names import is_openclip
 
 OPSET = 17
@@ -73,12 +74,21 @@ def _compare(name: str, expected: torch.Tensor, actual: np.ndarray, tolerance: f
     return diff
 
 
+def _face_models(recorded: Path) -> Path:
+    """The folder of the face and age nets the run's detector read: its own, or where that is
+    gone (a cleared cache, a run copied from another machine) the same nets built again in
+    this checkout's cache, from the same package weights."""
+    if all((recorded / name).is_file() for name in FACE_MODEL_FILES):
+        return recorded
+    return build_face_models(DEFAULT_FACE_MODELS_DIR)
+
+
 def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: list[str]) -> Manifest:
     """Write the three graphs and tokenizer into `folder`; returns their manifest, checked
     against PyTorch (its file list still empty)."""
     trained = load_checkpoint(checkpoint)
     config, image, text, head = build_modules(trained)
-    combiner, face_dir = trained.detector.combiner, Path(trained.detector.face_models_dir)
+    combiner, face_dir = trained.detector.combiner, _face_models(Path(trained.detector.face_models_dir))
     for name in FACE_MODEL_FILES:  # checked against PyTorch when built (train/face_nets.py)
         shutil.copy(face_dir / name, folder / name)
     tokenizer_src = tokenizer_dir(checkpoint)  # the run's copy: no path into the training machine
