@@ -4,6 +4,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,6 +118,30 @@ def test_export_fails_loudly_and_keeps_old_models(
     assert [p.name for p in tmp_path.iterdir()] == ["models"]  # no staging left behind
 
 
+def test_a_run_whose_face_nets_are_gone_exports_them_built_again(
+    trained_run, test_image_paths, tmp_path, monkeypatch
+):
+    """The folder a run's detector read its face nets from may be gone (a cleared cache, a
+    run from another machine): export builds the same nets again instead of a traceback."""
+    from inference.faces import FACE_MODEL_FILES
+    from inference.models import file_sha256
+    from train.checkpoint import load_checkpoint, save_checkpoint, tokenizer_dir
+
+    checkpoint = load_checkpoint(trained_run / "model.pt")
+    gone = tmp_path / "elsewhere" / "face_models"
+    run = tmp_path / "run"
+    detector = dataclasses.replace(checkpoint.detector, face_models_dir=str(gone))
+    save_checkpoint(
+        run, dataclasses.replace(checkpoint, detector=detector), tokenizer_dir(trained_run / "model.pt")
+    )
+    monkeypatch.setattr("export.onnx_export.DEFAULT_FACE_MODELS_DIR", tmp_path / "built")
+    export_run(run / "model.pt", tmp_path / "models", test_image_paths[:2], ["a dog", "a man"])
+    seen = checkpoint.detector.face_models_dir
+    assert not gone.exists()
+    for name in FACE_MODEL_FILES:  # the very nets the detector was trained with
+        assert file_sha256(tmp_path / "models" / name) == file_sha256(Path(seen) / name), name
+
+
 def _with_manifest(models_dir, folder, change) -> None:
     """`folder`: links to the model files beside a manifest.json edited by `change`."""
     for path in models_dir.rglob("*"):
@@ -170,10 +195,9 @@ def test_corrupt_model_file_is_named(models_dir, tmp_path):
         SearchModels(copy)
 
 
-def test_int8_text_encoder_is_measured_before_offered(trained_run, data_dir, test_image_paths, tmp_path):
-    import subprocess
-    import sys
-
+def test_int8_text_encoder_is_measured_before_offered(
+    trained_run, data_dir, test_image_paths, tmp_path, search_cli
+):
     from inference.dataset import load_test_set
 
     target = tmp_path / "models"
@@ -189,26 +213,13 @@ def test_int8_text_encoder_is_measured_before_offered(trained_run, data_dir, tes
     for precision in ("fp32", "int8"):
         assert manifest.int8[precision]["texts_per_second"] > 0
         assert 0 <= manifest.int8[precision]["recall@10"] <= 100
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "inference",
-            "evaluate",
-            "--data",
-            str(data_dir),
-            "--models",
-            str(target),
-            "--int8",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
+    code, out, err = search_cli(
+        "evaluate", "--data", str(data_dir), "--models", str(target), "--int8", "--json"
     )
-    assert result.returncode == 0, result.stderr
+    assert code == 0, err
     # the manifest ranks float image vectors, the engine its int8 codes: a few queries apart
     # (0.57 points, 2 of 350 queries, with the multilingual encoder; 0.5 allowed before it)
-    assert abs(json.loads(result.stdout)["recall@10"] - manifest.int8["int8"]["recall@10"]) <= 1.0
+    assert abs(json.loads(out)["recall@10"] - manifest.int8["int8"]["recall@10"]) <= 1.0
     manifest_path = target / "manifest.json"
     without = json.loads(manifest_path.read_text())
     del without["files"]["text_encoder.int8.onnx"]

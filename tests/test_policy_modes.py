@@ -101,3 +101,34 @@ def test_captions_file_keys_nested_images_and_a_bad_one_is_a_one_line_error(
     assert "Traceback" not in err  # one line, after the indexing progress bar
     expected = f"error: {mixed_gallery / 'captions.csv'}: missing column(s) caption"
     assert err.strip().splitlines()[-1] == expected
+
+
+def test_no_faces_can_lift_an_image_over_its_upper_bound(models_dir, test_image_paths):
+    """The bound that lets indexing skip the face nets holds for any faces, and the
+    engine's shortcut gives the decision the full computation gives."""
+    from inference.faces import NO_FACE
+    from inference.models import SearchModels
+    from inference.preprocess import load_image
+
+    models = SearchModels(models_dir)
+    detector = models.detector
+    rng = np.random.default_rng(0)
+    heads = rng.normal(0, 3, size=(200, 2))
+    found = np.column_stack(
+        [
+            np.ones(200),
+            np.log1p(rng.integers(1, 40, 200)),
+            rng.uniform(size=(200, 4)),
+        ]
+    )
+    for faces in (found, np.tile(NO_FACE, (200, 1))):
+        assert np.all(detector.probability(heads, faces) <= detector.upper_bound(heads) + 1e-6)
+    images = [load_image(p) for p in test_image_paths[:12]]
+    pixels = np.stack([models.preprocess(image) for image in images])
+    _, head_logits = models.embed_images(pixels)
+    full = detector.probability(head_logits, np.stack([models.faces.features(i) for i in images]))
+    fast = models.child_probability(images, head_logits)
+    threshold = detector.threshold
+    assert np.array_equal(fast >= threshold, full >= threshold)
+    looked = detector.upper_bound(head_logits) >= threshold
+    assert np.allclose(fast[looked], full[looked], atol=1e-6)  # where faces could matter, they were read
