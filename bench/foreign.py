@@ -76,8 +76,10 @@ def rank_foreign(models: SearchModels, data_dir: Path, work_dir: Path) -> list[F
     photos = foreign_photos()
     for path in photos:
         shutil.copy(path, gallery / f"foreign-{path.name}")
+    # one index for both: it holds the vectors and each photo's child probability, and the
+    # policy is applied when the engine reads it (the second engine embeds nothing)
     engines = {
-        policy: SearchEngine(gallery, models, cache_dir=work_dir / policy, progress=False, policy=policy)
+        policy: SearchEngine(gallery, models, cache_dir=work_dir / "index", progress=False, policy=policy)
         for policy in ("off", "strict")
     }
     size = len(engines["off"])
