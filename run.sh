@@ -15,7 +15,7 @@ setup() {
     "$PY" -m pip install --quiet --upgrade pip
     # every module compiled once, here (where PYTHONDONTWRITEBYTECODE is set, as on these
     # machines, each process would compile what it imports afresh), on every core: pip
-    # compiles on one (requirements.txt into a fresh venv: 95 s, 82 s this way)
+    # compiles on one (requirements.txt into a fresh venv: 95 s, 83 s this way)
     "$PY" -m pip install --quiet --no-compile -r requirements.txt
     "$PY" -m pip install --quiet --no-compile --no-deps -r requirements-nodeps.txt
     "$PY" -m compileall -qq -j 0 "$VENV/lib" || true  # a file that fails is what pip skips too
