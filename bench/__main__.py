@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,12 +30,12 @@ from bench.vectors import CACHE, RealInputs, allowed_queries, linked_slice, save
 from inference.dataset import REPO_ROOT, DataError
 from inference.download import locate_data_dir
 from inference.models import DEFAULT_MODELS_DIR, TEXT_ENCODER_INT8, ModelFilesError, SearchModels
-from inference.sessions import omp_threads
+from inference.sessions import default_threads
 from train.checkpoint import CheckpointError
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 STORES_SIZE = 100_000  # local store against milvus-lite (bench/milvus.py)
-THREADS = omp_threads() or os.cpu_count() or 1  # the same for onnxruntime and PyTorch
+THREADS = default_threads()  # the same for onnxruntime and PyTorch
 LOAD_CLIENTS, LOAD_SECONDS = 20, 60
 RESULTS = Path(__file__).resolve().parent / "results.md"
 

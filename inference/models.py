@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
@@ -22,9 +21,9 @@ from inference.sessions import (  # noqa: F401 (re-exported: the CLI, export and
     REBUILD_HINT,
     RETRAIN_HINT,
     ModelFilesError,
+    default_threads,
     file_sha256,
     load_session,
-    omp_threads,
 )
 from inference.text import TextTokenizer, text_feeds
 
@@ -97,7 +96,7 @@ class SearchModels:
 
     @cached_property
     def _face_pool(self) -> ThreadPoolExecutor:
-        workers = self.threads or omp_threads() or os.cpu_count() or 1
+        workers = self.threads or default_threads()
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="faces")
 
     @cached_property

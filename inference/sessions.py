@@ -46,3 +46,8 @@ def omp_threads() -> int | None:
     """OMP_NUM_THREADS as a positive count; None where it is unset or not one."""
     value = os.environ.get("OMP_NUM_THREADS", "")
     return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def default_threads() -> int:
+    """Threads for work not given a count: OMP_NUM_THREADS where set, else one per core."""
+    return omp_threads() or os.cpu_count() or 1
