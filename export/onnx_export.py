@@ -29,7 +29,7 @@ from inference.models import (
 from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, SERVED_VIEWS, load_image, served_views
 from inference.text import TextTokenizer, text_feeds
 from train.checkpoint import TOKENIZER_FILES, load_checkpoint, tokenizer_dir
-from train.face_nets import DEFAULT_FACE_MODELS_DIR, build_face_models
+from train.face_nets import DEFAULT_FACE_MODELS_DIR, build_face_models, has_face_models
 from train.openclip_names import is_openclip
 
 OPSET = 17
@@ -78,9 +78,7 @@ def _face_models(recorded: Path) -> Path:
     """The folder of the face and age nets the run's detector read: its own, or where that is
     gone (a cleared cache, a run copied from another machine) the same nets built again in
     this checkout's cache, from the same package weights."""
-    if all((recorded / name).is_file() for name in FACE_MODEL_FILES):
-        return recorded
-    return build_face_models(DEFAULT_FACE_MODELS_DIR)
+    return recorded if has_face_models(recorded) else build_face_models(DEFAULT_FACE_MODELS_DIR)
 
 
 def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: list[str]) -> Manifest:

