@@ -117,7 +117,7 @@ class SearchApp:
         except (QueryError, StoreError) as error:  # a store that is down: said, and the app serves on
             return [], f"**Error:** {error}", []
         if response.restricted:
-            return [], f"**{SEARCH_REFUSED}**", []
+            return [], f"**{SEARCH_REFUSED if response.refusal != 'script' else response.message}**", []
         if not response.results:
             cut = f"No image matches “{query.strip()}” with probability ≥ {min_probability:.2f}"
             return [], cut + "; lower the cut-off to see weaker matches.", []
@@ -135,8 +135,8 @@ class SearchApp:
             return []
         except StoreError as error:  # a script is told, in one line, not handed an empty answer
             raise gr.Error(str(error)) from None
-        if response.restricted:
-            return [(str(self.thumbnails.disclaimer()), DISCLAIMER)]
+        if response.restricted:  # the disclaimer, or why a script cannot be searched
+            return [(str(self.thumbnails.disclaimer()), response.message or DISCLAIMER)]
         return self._items(response.results, "p =", DISCLAIMER)
 
     def similar_to_result(self, selected: int | None, shown: list[str], k: float = 10) -> Page:

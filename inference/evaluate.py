@@ -18,7 +18,7 @@ from inference.dataset import TestSet, load_test_set
 from inference.download import locate_data_dir
 from inference.metrics import retrieval_metrics, target_ranks
 from inference.models import SearchModels
-from inference.policy import is_restricted_text, restricted_images
+from inference.policy import query_verdicts, restricted_images, word_verdict
 from inference.search import SearchEngine
 
 #: Queries embedded per call. int8 graphs quantise activations per batch, so
@@ -26,12 +26,15 @@ from inference.search import SearchEngine
 QUERY_BATCH = 64
 
 
-def test_set_policy(test: TestSet) -> tuple[np.ndarray, np.ndarray]:
-    """(allowed query mask [Q], child label per test image [N]) from the queries' captions."""
+def test_set_policy(test: TestSet, refused: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(allowed query mask [Q], child label per test image [N]) from the queries' captions.
+    `refused` [Q]: the policy's verdict on each query where the caller has it (the served one,
+    semantic net included); else the word readings' (training: the served net is not fitted yet)."""
     captions = test.queries.groupby("image")["query_text"].apply(list).to_dict()
     child = restricted_images(test.images, captions)
     child_by_name = dict(zip(test.images, child, strict=True))
-    restricted_query = test.queries["query_text"].map(is_restricted_text).to_numpy()
+    texts = test.queries["query_text"]
+    restricted_query = texts.map(lambda q: word_verdict(q).refused).to_numpy() if refused is None else refused
     own_child = test.queries["image"].map(child_by_name).to_numpy().astype(bool)
     return ~(restricted_query | own_child), child
 
@@ -41,9 +44,12 @@ def ranks_from_scores(scores: np.ndarray, test: TestSet) -> np.ndarray:
     return target_ranks(scores, test.query_owners())
 
 
-def rank_test_set(ranks: np.ndarray, test: TestSet) -> dict[str, dict[str, float]]:
-    """Retrieval metrics of own-image ranks [Q]: over all queries and the policy-allowed ones."""
-    allowed, _ = test_set_policy(test)
+def rank_test_set(
+    ranks: np.ndarray, test: TestSet, refused: np.ndarray | None = None
+) -> dict[str, dict[str, float]]:
+    """Retrieval metrics of own-image ranks [Q]: over all queries and the policy-allowed ones
+    (`refused` [Q]: see test_set_policy)."""
+    allowed, _ = test_set_policy(test, refused)
     return {"all": retrieval_metrics(ranks), "allowed": retrieval_metrics(ranks[allowed])}
 
 
@@ -79,10 +85,14 @@ def evaluate_test_set(
     threshold = 0 if approximate else None
     engine = SearchEngine(test.image_dir, models, progress=False, ann_threshold=threshold, store=store)
     texts = test.queries["query_text"].tolist()
-    text_vectors = np.concatenate(
-        [models.embed_texts(texts[i : i + QUERY_BATCH]) for i in range(0, len(texts), QUERY_BATCH)]
-    )
-    figures = rank_test_set(_engine_ranks(engine, test, text_vectors), test)
+    embedded = [models.embed_queries(texts[i : i + QUERY_BATCH]) for i in range(0, len(texts), QUERY_BATCH)]
+    text_vectors = np.concatenate([batch.vectors for batch in embedded])
+    multilingual = None
+    if embedded[0].multilingual is not None:
+        multilingual = np.concatenate([batch.multilingual for batch in embedded])  # type: ignore[misc]
+    verdicts = query_verdicts(texts, multilingual, models.query_net)
+    refused = np.array([verdict.refused for verdict in verdicts], dtype=bool)
+    figures = rank_test_set(_engine_ranks(engine, test, text_vectors), test, refused)
     metrics, allowed = figures["all"], figures["allowed"]
     result: dict = {k: round(v, 2) if isinstance(v, float) else v for k, v in metrics.items()}
     result["median_rank"] = int(metrics["median_rank"])
@@ -92,4 +102,7 @@ def evaluate_test_set(
     result["store"] = store or "local"
     for key in ("recall@1", "recall@5", "recall@10", "queries"):
         result[f"{key}_allowed"] = round(allowed[key], 2)
+    result["refused_by_policy"] = {
+        reason: sum(verdict.reason == reason for verdict in verdicts) for reason in ("words", "semantic")
+    }
     return result

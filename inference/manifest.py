@@ -12,6 +12,7 @@ from typing import Any
 
 from inference.atomic import atomic_write
 from inference.detector import DetectorParams
+from inference.policy.query_net import QueryNet
 from inference.sessions import REBUILD_HINT, ModelFilesError, file_sha256
 
 MANIFEST = "manifest.json"
@@ -55,6 +56,7 @@ class Manifest:
     source_checkpoint: str = ""
     source_checkpoint_sha256: str = ""
     int8: dict[str, Any] | None = None  # the int8 text encoder's measured figures, where exported
+    query_net: dict[str, Any] | None = None  # QueryNet.to_dict(): the policy's semantic net, where trained
     format_version: int = FORMAT_VERSION
 
     @property
@@ -77,10 +79,15 @@ class Manifest:
         """The detector; ValueError when it was fitted for inputs or faces this code does not make."""
         return DetectorParams.from_dict(self.detector)
 
+    def query_net_params(self) -> QueryNet | None:
+        """The content policy's semantic net on queries (None: exported before it existed)."""
+        return None if self.query_net is None else QueryNet.from_dict(self.query_net)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.int8 is None:
-            del data["int8"]
+        for optional in ("int8", "query_net"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
     @classmethod

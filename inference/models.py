@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import onnxruntime as ort
 from inference.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
 from inference.faces import FaceModels
 from inference.manifest import read_manifest, verify_checksums
+from inference.policy import QueryNet
 from inference.preprocess import SERVED_VIEWS, resized_short_side, served_views
 from inference.sessions import (  # noqa: F401 (re-exported: the CLI, export and tests import them here)
     EXPORT_COMMAND,
@@ -28,12 +30,23 @@ from inference.sessions import (  # noqa: F401 (re-exported: the CLI, export and
 from inference.text import TextTokenizer, text_feeds
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+#: The text encoder's second output, where the model has a multilingual encoder: its own
+#: sentence vectors [N, 512], which the content policy's semantic net reads.
+MULTILINGUAL_OUTPUT = "multilingual_vectors"
 IMAGE_ENCODER = "image_encoder.onnx"
 TEXT_ENCODER = "text_encoder.onnx"
 SCORING_HEAD = "scoring_head.onnx"
 TEXT_ENCODER_INT8 = "text_encoder.int8.onnx"
 TOKENIZER_DIR = "tokenizer"
 MULTILINGUAL_TOKENIZER_DIR = "tokenizer_multilingual"  # the multilingual encoder's, where the model has one
+
+
+@dataclass(frozen=True)
+class QueryVectors:
+    """A batch of texts as the text encoder embeds them."""
+
+    vectors: np.ndarray  # [N, D]: text vectors (fusion weights included)
+    multilingual: np.ndarray | None  # [N, 512]: the multilingual encoder's own; None where it has none
 
 
 class SearchModels:
@@ -65,6 +78,11 @@ class SearchModels:
             self.detector = self.manifest.detector_params()
         except ValueError as error:
             raise ModelFilesError(f"{self.dir}: {error}; " + RETRAIN_HINT.format(models=self.dir)) from None
+        try:  # the content policy's semantic net on queries; None for a model exported without one
+            self.query_net: QueryNet | None = self.manifest.query_net_params()
+        except (ValueError, KeyError, TypeError) as error:
+            hint = REBUILD_HINT.format(models=self.dir)
+            raise ModelFilesError(f"{self.dir}: query net: {error}; {hint}") from None
         self.no_match_below = self.manifest.no_match_below
         self.multilingual = self.manifest.multilingual
         # the last column of a vector is the image's hub penalty: part of a text query's
@@ -142,7 +160,15 @@ class SearchModels:
     def embed_texts(self, texts: list[str], english: list[bool] | None = None) -> np.ndarray:
         """texts -> text vectors [N, D] (fusion weights included). With a multilingual encoder,
         a text flagged not English (`english` [N], default all English) is read by it alone."""
-        return self._text_session.run(None, self.text_feeds(texts, english))[0]
+        return self.embed_queries(texts, english).vectors
+
+    def embed_queries(self, texts: list[str], english: list[bool] | None = None) -> QueryVectors:
+        """texts -> their text vectors and, where the model has a multilingual encoder that exports
+        them, its own vectors (the content policy's semantic net reads those)."""
+        outputs = self._text_session.run(None, self.text_feeds(texts, english))
+        names = [output.name for output in self._text_session.get_outputs()]
+        multilingual = outputs[names.index(MULTILINGUAL_OUTPUT)] if MULTILINGUAL_OUTPUT in names else None
+        return QueryVectors(outputs[0], multilingual)
 
     def probabilities(self, text_vectors: np.ndarray, image_vectors: np.ndarray) -> np.ndarray:
         """Calibrated match probabilities [Q, N]."""

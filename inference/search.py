@@ -20,11 +20,11 @@ from inference.dataset import read_table
 from inference.index import GalleryIndex, index_path, update_index
 from inference.language import language_notice, query_language
 from inference.milvus_store import MilvusRanker, collection_name
-from inference.models import SearchModels
+from inference.models import QueryVectors, SearchModels
 from inference.policy import (
     DISCLAIMER,
     POLICIES,
-    is_restricted_text,
+    query_verdict,
     restricted_images,
     warm_up,
     warm_up_in_background,
@@ -61,11 +61,13 @@ class SearchResponse:
     language: str | None = None  # set when the query is clearly not English
     notice: str | None = None  # what the user should know about these results
     weak: bool = False  # no image matches well: the best probability is under the model's no-match level
+    refusal: str | None = None  # a refused query: the policy's reading that refused it (TextVerdict.reason)
 
     def to_json(self) -> dict:
         return {
             "query": self.query,
             "restricted": self.restricted,
+            "refusal": self.refusal,
             "message": self.message,
             "language": self.language,
             "notice": self.notice,
@@ -420,13 +422,24 @@ class SearchEngine:
         # wait for the start's background load rather than race it: loading a query's few
         # dictionaries beside it (pure Python, one GIL) made a first answer take 5 s, not 2.7
         warm_up()
-        # the policy reads the query as typed too: normalising turns invisible characters
-        # into spaces, which would split a word ("ki\u200bds" -> "ki ds")
-        if self.policy == "strict" and (is_restricted_text(query) or is_restricted_text(text)):
-            return SearchResponse(query, True, DISCLAIMER, [], list(view.skipped))
         language = query_language(text)
+        embedded: list[QueryVectors] = []
+
+        def multilingual() -> np.ndarray | None:  # embedded once, for the policy's net and the ranking
+            embedded.append(self.models.embed_queries([text], english=[language is None]))
+            return None if embedded[0].multilingual is None else embedded[0].multilingual[0]
+
+        if self.policy == "strict":
+            # the query as typed too: normalising turns invisible characters into spaces,
+            # which would split a word ("ki\u200bds" -> "ki ds")
+            verdict = query_verdict(query, multilingual, self.models.query_net, also=text)
+            if verdict.refused:
+                message = DISCLAIMER if verdict.reason != "script" else verdict.message
+                return SearchResponse(query, True, message, [], list(view.skipped), refusal=verdict.reason)
+        if not embedded:
+            multilingual()
         # another language is read by the multilingual encoder alone (where the model has one)
-        vector = self.models.embed_texts([text], english=[language is None])  # [1, D]
+        vector = embedded[0].vectors  # [1, D]
         top = view.top(vector[0], k)
         if language is not None:
             # The calibration only ever saw English captions (a Russian query's own picture gets

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from child_queries import HARMLESS, TYPED_AS_PEOPLE_DO
 
-from inference.disguises import latin_skeleton, leet_readings, names_a_child_age, spread_readings
 from inference.policy import is_restricted_text, restricted_languages
+from inference.policy.disguises import latin_skeleton, leet_readings, names_a_child_age, spread_readings
 
 
 @pytest.mark.parametrize("query", TYPED_AS_PEOPLE_DO)
@@ -33,7 +33,7 @@ def test_the_readings_themselves():
 
 def test_no_caption_of_the_data_set_changes_its_verdict(data_dir):
     """The readings add no restriction to the English data (training keeps its captions)."""
-    from inference.policy import _word_level_languages
+    from inference.policy.readings import _word_level_languages
 
     other = [
         line.split("\t", 1)[1] for line in (data_dir / "other_captions.tsv").read_text().splitlines()[1:]

@@ -1,14 +1,17 @@
-"""Content policy: nothing depicting a child (under 16) is shown.
+"""How the content policy reads a text: in which languages it names a child.
 
-Where the law applies, a restricted text or image is replaced by `DISCLAIMER`.
-A text is restricted when any of its words is, in any language the policy
-reads, an inflected form of a lemma in `inference/child_words.py`:
+A text names a child when any of its words is, in any language the policy reads
+(inference/language.py `POLICY_READS`), an inflected form of a child word
+(inference/policy/words.py):
 - English: WordNet's `morphy` noun rules (suffixes plus irregular plurals),
   checked against our vocabulary instead of the WordNet lexicon, so no corpus
   download is needed;
 - Russian and Ukrainian: pymorphy3 with the OpenCorpora / LanguageTool
   dictionaries in its wheels (every inflection: детей, ребёнка, малышами);
-- Spanish, German, French, Italian, Portuguese: simplemma's bundled lexicons.
+- Spanish, German, French, Italian, Portuguese, Dutch, Polish, Turkish, Swedish, Czech:
+  every form simplemma's dictionaries list, as a table (inference/policy/forms.py);
+- Chinese, Japanese, Korean, Arabic, Thai: child words anywhere in the text, and child
+  emoji (inference/policy/scripts.py).
 
 The language is never guessed first: every word is read in every language, so
 mixed-language text is caught too. Only whole words count, so look-alikes pass
@@ -17,11 +20,11 @@ mixed-language text is caught too. Only whole words count, so look-alikes pass
 Disguises are read through: case, accents, full-width forms, punctuation,
 hyphens, zero-width characters and soft hyphens (dropped, never word breaks),
 and letters that look alike across Latin, Cyrillic and Greek (Unicode's
-confusables, inference/confusables.py): "сhild" with a Cyrillic с, "дeти" with
+confusables, inference/policy/confusables.py): "сhild" with a Cyrillic с, "дeти" with
 a Latin e. So are the ways people type around a word list
-(inference/disguises.py): digits for letters ("k1ds"), spread letters ("c h i l d"),
-transliterated Russian and Ukrainian ("deti", "rebyonok"), accents dropped ("ninos"),
-ages under 16 in numbers ("aged 12") and euphemisms ("a little one").
+(inference/policy/disguises.py): digits for letters ("k1ds"), spread letters ("c h i l d"),
+transliterated Russian and Ukrainian ("deti", "rebyonok"), accents dropped ("ninos",
+"cocuklar"), ages under 16 in numbers ("aged 12") and euphemisms ("a little one").
 """
 
 from __future__ import annotations
@@ -29,14 +32,10 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 
-import numpy as np
-
-from inference.child_words import ENGLISH, EUROPEAN, RUSSIAN, SHARED_WITH_ENGLISH, UKRAINIAN
-from inference.confusables import as_cyrillic, as_latin
-from inference.disguises import (
+from inference.policy.confusables import as_cyrillic, as_latin
+from inference.policy.disguises import (
     is_transliterated_child_word,
     leet_readings,
     names_a_child_age,
@@ -45,21 +44,11 @@ from inference.disguises import (
     transliterated_child_words,
     umlaut_reading,
 )
+from inference.policy.forms import language_forms
+from inference.policy.scripts import names_a_child_by_emoji, substring_languages
+from inference.policy.words import DICTIONARY_LANGUAGES, ENGLISH, RUSSIAN, UKRAINIAN
 
-DISCLAIMER = "This image is unavailable in your country in compliance with local laws"
-#: What a refused search says: the disclaimer's wording, about the search rather than an image.
-SEARCH_REFUSED = "This search is unavailable in your country in compliance with local laws"
-
-#: Where the policy applies: the law binds a service in some countries, not a
-#: person searching a private folder of their own.
-POLICIES: dict[str, str] = {
-    "strict": "Content policy: strict. Nothing depicting a child under 16 is shown: a gallery's "
-    "captions decide where it has them, the child-image detector elsewhere; child queries are refused.",
-    "off": "Content policy: off (a private gallery where the law behind it does not apply). "
-    "Every image is shown and every query is searched.",
-}
-
-CHILD_LEMMAS = ENGLISH  # English lemmas; other languages in inference/child_words.py
+CHILD_LEMMAS = ENGLISH  # English lemmas; other languages in inference/policy/words.py
 
 #: Irregular plurals WordNet lists in its exception file, for our lemmas.
 _IRREGULAR_NOUNS = {"children": "child", "schoolchildren": "child"}
@@ -118,10 +107,6 @@ def visible(text: str) -> str:
     return "".join(ch for ch in composed if unicodedata.category(ch) not in ("Cf", "Mn"))
 
 
-def _strip_accents(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if unicodedata.category(c) != "Mn")
-
-
 @cache
 def _morph(language: str):
     import pymorphy3
@@ -145,21 +130,6 @@ def is_restricted_cyrillic(word: str) -> bool:
     return not (lemmas.isdisjoint(RUSSIAN) and lemmas.isdisjoint(UKRAINIAN))
 
 
-@cache
-def _unaccented(language: str) -> frozenset[str]:
-    return frozenset(_strip_accents(lemma) for lemma in EUROPEAN[language])
-
-
-def _european_lemma(word: str, language: str) -> str:
-    """Lower-case, accent-free lemma of `word` as typed (German "Junge" is a boy, "junge"
-    an adjective) in `language` (simplemma; an unknown word is its own lemma)."""
-    import simplemma
-
-    # low_memory: the same lemmas (tests/test_policy_languages.py compares them), its
-    # dictionaries load in 1.2 s instead of 2.6 (five languages, 2 cores): most of a restart
-    return _strip_accents(simplemma.lemmatize(word, lang=language, low_memory=True).casefold())
-
-
 @lru_cache(maxsize=1 << 16)
 def _word_languages(token: str) -> frozenset[str]:
     """Languages in which one typed word (case kept) is a child word. A language
@@ -169,34 +139,19 @@ def _word_languages(token: str) -> frozenset[str]:
         found.add("en")
     if is_restricted_cyrillic(as_cyrillic(token.casefold())):
         found.add("ru")
-    for language in EUROPEAN:
-        shared = SHARED_WITH_ENGLISH.get(language, frozenset())
-        variants = {token, as_latin(token)}
-        lemmas = {_european_lemma(variant, language) for variant in variants}
-        if language in ROMANCE:
-            lemmas |= _bare_singulars(variants)
-        lemmas &= _unaccented(language)
-        if lemmas - shared:
+    for language in DICTIONARY_LANGUAGES:
+        forms = language_forms(language)
+        readings = {forms.reading(token), forms.reading(as_latin(token))}
+        if "child" in readings:
             found.add(language)
-        elif lemmas:
+        elif "shared" in readings:
             found.add(language + "?")
     return frozenset(found)
 
 
-#: Languages whose plurals add -s or -es, so a plural typed without accents can be undone.
-ROMANCE = ("es", "fr", "it", "pt")
-
-
-def _bare_singulars(variants: set[str]) -> set[str]:
-    """Singulars of accent-free words by the Romance plural endings: typed without accents
-    ("ninos", "bebes", "criancas") a plural is unknown to the lexicons."""
-    bare = {_strip_accents(variant.casefold()) for variant in variants}
-    return {word[:-1] for word in bare if word.endswith("s")} | {w[:-2] for w in bare if w.endswith("es")}
-
-
 def restricted_languages(text: str) -> set[str]:
     """Languages ("en", "ru" for Russian or Ukrainian, "es", "de"...) in which `text` names a child,
-    as written or as people disguise it (inference/disguises.py: "k1ds", "c h i l d", "deti",
+    as written or as people disguise it (inference/policy/disguises.py: "k1ds", "c h i l d", "deti",
     "aged 12", "a little one")."""
     shown = visible(text)
     found = _word_level_languages(text)
@@ -209,6 +164,9 @@ def restricted_languages(text: str) -> set[str]:
     latin = [word for reading in [joined, *leet_readings(joined)] for word in _WORD.findall(fold(reading))]
     if any(is_transliterated_child_word(word) for word in latin):
         found.add("ru")
+    found |= substring_languages(shown)
+    if names_a_child_by_emoji(text):
+        found.add("emoji")
     return found
 
 
@@ -249,8 +207,8 @@ _warm = threading.Event()
 
 
 def warm_up() -> None:
-    """Load every language's morphology and the language identifier now (about 1.9 s
-    on 2 cores) instead of during a visitor's first query. Once per process; a
+    """Load every language's morphology and the language identifier now (about 1 s
+    here) instead of during a visitor's first query. Once per process; a
     caller arriving while another thread loads waits for it instead of loading again."""
     if _warm.is_set():
         return
@@ -259,8 +217,10 @@ def warm_up() -> None:
             return
         from inference.language import identify
 
-        restricted_languages("warm up Aufwärmen разминка razminka")
+        restricted_languages("warm up Aufwärmen разминка razminka 준비 운동")
         transliterated_child_words()
+        for language in DICTIONARY_LANGUAGES:
+            language_forms(language)
         identify("warm up")
         _warm.set()
 
@@ -274,35 +234,3 @@ def warm_up_in_background() -> None:
 def is_restricted_text(text: str) -> bool:
     """True when `text` names a child in any language the policy reads."""
     return bool(restricted_languages(text))
-
-
-def is_restricted_image(captions: Iterable[str]) -> bool:
-    """True when any caption known for an image is restricted."""
-    return any(is_restricted_text(caption) for caption in captions)
-
-
-def restricted_images(
-    names: Sequence[str],
-    captions: Mapping[str, Iterable[str]],
-    child_probability: np.ndarray | None = None,
-    threshold: float = 1.0,
-    released: Collection[str] = frozenset(),
-) -> np.ndarray:
-    """The one decision of which images are withheld: [N] bool for images `names`.
-
-    Captions known for an image decide for it; images without captions are judged
-    by the child-image detector (child_probability [N] >= threshold) where given,
-    and allowed where not (training and evaluation label by captions only). A
-    person's release (inference/review.py) overrules the detector, never a caption.
-    """
-    return np.array(
-        [
-            is_restricted_image(captions[name])
-            if name in captions
-            else child_probability is not None
-            and bool(child_probability[i] >= threshold)
-            and name not in released
-            for i, name in enumerate(names)
-        ],
-        dtype=bool,
-    )

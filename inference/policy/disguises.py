@@ -2,7 +2,7 @@
 
 Each helper turns a query into extra *readings* (strings the policy reads like any
 text) or names the languages a phrase restricts in, so the vocabulary stays in
-one place (inference/child_words.py):
+one place (inference/policy/words.py):
 - digits and symbols standing for letters ("k1ds", "b0y", "ch!ld");
 - letters spread out by spaces or dots ("c h i l d r e n", "k.i.d.s");
 - German umlauts typed as two letters ("Maedchen");
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from inference.child_words import RUSSIAN, UKRAINIAN
+from inference.policy.words import RUSSIAN, UKRAINIAN
 
 #: Characters that stand for letters inside a word ("k1ds", "b0y", "ch!ld", "g@l").
 LEET = str.maketrans({"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a",
