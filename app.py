@@ -24,7 +24,7 @@ from inference.dataset import DataError, find_data_dir
 from inference.language import understood_names
 from inference.milvus_store import STORE_HELP, StoreError, parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
-from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED, is_restricted_text, warm_up
+from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED, warm_up
 from inference.preprocess import ImageError, load_image
 from inference.review import ReviewError
 from inference.search import QueryError, Result, SearchEngine, known_captions
@@ -308,12 +308,16 @@ def example_queries(engine: SearchEngine, seed: int = 0) -> list[str]:
             for path, texts in captions.items()
             if (row := view.row_of.get(path)) is not None and not view.restricted[row]
             for text in texts
-            if not is_restricted_text(text)
         }
     )
-    if len(candidates) < EXAMPLE_COUNT:
-        return list(GENERIC_EXAMPLES)
-    return random.Random(seed).sample(candidates, EXAMPLE_COUNT)
+    shuffled = random.Random(seed).sample(candidates, len(candidates))
+    chosen: list[str] = []
+    for start in range(0, len(shuffled), 2 * EXAMPLE_COUNT):  # the policy's verdict, a batch at a time
+        batch = shuffled[start : start + 2 * EXAMPLE_COUNT]
+        chosen += [text for text, ok in zip(batch, engine.searchable(batch), strict=True) if ok]
+        if len(chosen) >= EXAMPLE_COUNT:
+            return chosen[:EXAMPLE_COUNT]
+    return list(GENERIC_EXAMPLES)
 
 
 class ReviewSection:

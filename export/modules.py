@@ -3,7 +3,9 @@
 image encoder: pixels [N, V, 3, S, S] -> image_vectors [N, D], detector_logits [N, 2] (child, person);
                V views of each picture (inference.preprocess.SERVED_VIEWS), pooled features averaged
 text encoder:  input_ids, attention_mask [N, L] -> text_vectors [N, D]; with a multilingual
-               encoder also multilingual_ids, multilingual_mask [N, L'] and english [N, 1]
+               encoder also multilingual_ids, multilingual_mask [N, L'] and english [N, 1] in,
+               and that encoder's own multilingual_vectors [N, 512] out (the content
+               policy's semantic net reads them: inference/policy/query_net.py)
 scoring head:  text_vectors [Q, D], image_vectors [N, D] -> probabilities [Q, N]
 
 D = members * embed_dim + sentence dim + 1. A text vector carries the fusion
@@ -107,10 +109,10 @@ class MultilingualTextEncoder(TextEncoder):
         multilingual_ids: torch.Tensor,
         multilingual_mask: torch.Tensor,
         english: torch.Tensor,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         first = self.sentence(input_ids, attention_mask)  # [N, 384]
         other = self.multilingual(multilingual_ids, multilingual_mask)  # [N, 512]
-        return self._vectors(mixed_sentences(english, first, other))
+        return self._vectors(mixed_sentences(english, first, other)), other
 
 
 class ScoringHead(nn.Module):

@@ -21,6 +21,7 @@ from inference.faces import FACE_MODEL_FILES
 from inference.manifest import Manifest, Preprocessing
 from inference.models import (
     IMAGE_ENCODER,
+    MULTILINGUAL_OUTPUT,
     MULTILINGUAL_TOKENIZER_DIR,
     SCORING_HEAD,
     TEXT_ENCODER,
@@ -68,10 +69,20 @@ def export_graph(module, args, path: Path, inputs, outputs, dynamic, opset: int 
 
 
 def _compare(name: str, expected: torch.Tensor, actual: np.ndarray, tolerance: float) -> float:
-    diff = float(np.abs(expected.detach().numpy() - actual).max())
-    if not diff <= tolerance:
-        raise ExportCheckError(f"{name}: max difference from PyTorch {diff:.2e} > {tolerance:.0e}")
+    """The largest difference of `actual` from `expected`, checked against `tolerance` times the
+    largest magnitude where that passes 1: float32 rounds 138.35 to within 8e-6 but 1e-4 apart
+    after two summation orders (a tiny random open_clip model's fusion weights made such values)."""
+    reference = expected.detach().numpy()
+    diff = float(np.abs(reference - actual).max())
+    allowed = tolerance * max(1.0, float(np.abs(reference).max()))
+    if not diff <= allowed:
+        raise ExportCheckError(f"{name}: max difference from PyTorch {diff:.2e} > {allowed:.1e}")
     return diff
+
+
+def _text_outputs(outputs) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(text vectors, multilingual vectors or None) of a text encoder's forward."""
+    return (outputs[0], outputs[1]) if isinstance(outputs, tuple) else (outputs, None)
 
 
 def _face_models(recorded: Path) -> Path:
@@ -107,7 +118,7 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
     token_t = {k: torch.from_numpy(v) for k, v in tokens.items()}
     with torch.no_grad():
         expected_image, expected_heads = image(pixel_t)
-        expected_text = text(**token_t)
+        expected_text, expected_multilingual = _text_outputs(text(**token_t))
         expected_prob = head(expected_text, expected_image)
     export_graph(
         image,
@@ -120,13 +131,14 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
     )
     axes = {name: {0: "n", 1: "tokens" if name.startswith(("input", "attention")) else "pieces"}
             for name in tokens if name != "english"}  # fmt: skip
+    outputs = ["text_vectors"] + ([MULTILINGUAL_OUTPUT] if expected_multilingual is not None else [])
     export_graph(
         text,
         tuple(token_t.values()),
         folder / TEXT_ENCODER,
         list(tokens),
-        ["text_vectors"],
-        {**axes, **({"english": {0: "n"}} if "english" in tokens else {}), "text_vectors": {0: "n"}},
+        outputs,
+        {**axes, **({"english": {0: "n"}} if "english" in tokens else {}), **{o: {0: "n"} for o in outputs}},
         opset,
     )
     export_graph(
@@ -142,7 +154,7 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
         for name in (IMAGE_ENCODER, TEXT_ENCODER, SCORING_HEAD)
     }
     got_image, got_heads = run[IMAGE_ENCODER].run(None, {"pixels": pixels})
-    got_text = run[TEXT_ENCODER].run(None, tokens)[0]
+    got_text, *got_multilingual = run[TEXT_ENCODER].run(None, tokens)
     got_prob = run[SCORING_HEAD].run(None, {"text_vectors": got_text, "image_vectors": got_image})[0]
     checks = {
         "image_vectors": _compare(IMAGE_ENCODER, expected_image, got_image, EMBEDDING_TOLERANCE),
@@ -152,6 +164,9 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
         "images": len(images),
         "captions": len(captions),
     }
+    if expected_multilingual is not None:  # what the policy's semantic net reads
+        got, name = got_multilingual[0], f"{TEXT_ENCODER} {MULTILINGUAL_OUTPUT}"
+        checks[MULTILINGUAL_OUTPUT] = _compare(name, expected_multilingual, got, EMBEDDING_TOLERANCE)
     return Manifest(
         backbone={
             "image": config.image.name,
@@ -171,6 +186,7 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
             std=tuple(IMAGENET_STD.tolist()),
         ),
         checks_vs_pytorch=checks,
+        query_net=trained.query_net,
         versions={
             "torch": torch.__version__,
             "onnx": onnx.__version__,

@@ -99,6 +99,21 @@ def letter_scripts(text: str) -> set[str]:
     return {script for ch in text if ch.isalpha() for script, p in patterns.items() if p.match(ch)}  # type: ignore[attr-defined]
 
 
+#: Below this the identifier's guess is too weak to act on (as for shared words in the policy).
+LIKELY = 0.5
+
+
+def encoder_reads(text: str) -> bool:
+    """False when `text` is likely in a language the multilingual encoder was not trained on
+    (Swedish, Czech, Ukrainian, Belarusian): its vector then means little. Texts with no
+    letters, or letters of a script only encoder languages here write, count as read."""
+    scripts = letter_scripts(text)
+    if not scripts or scripts - {"Latin", "Cyrillic"}:
+        return True
+    language, probability = identify(text)
+    return LANGUAGES[language].encoder or probability < LIKELY
+
+
 def query_language(text: str) -> str | None:
     """The language `text` is clearly written in; None when it is English or unclear;
     "und" for a script none of `LANGUAGES` is written in."""

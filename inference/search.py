@@ -25,6 +25,7 @@ from inference.policy import (
     DISCLAIMER,
     POLICIES,
     query_verdict,
+    query_verdicts,
     restricted_images,
     warm_up,
     warm_up_in_background,
@@ -406,6 +407,15 @@ class SearchEngine:
 
     def __len__(self) -> int:
         return len(self.view)
+
+    def searchable(self, queries: list[str]) -> list[bool]:
+        """Whether each of `queries` would be searched (the policy's verdict, its semantic net
+        included): the app offers only those as examples. Embedded in one batch."""
+        if self.policy == "off":
+            return [True] * len(queries)
+        multilingual = self.models.embed_queries(queries).multilingual if queries else None
+        verdicts = query_verdicts(queries, multilingual, self.models.query_net)
+        return [not verdict.refused for verdict in verdicts]
 
     @staticmethod
     def _results(view: GalleryView, top: np.ndarray, probabilities: np.ndarray, min_probability: float):

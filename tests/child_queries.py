@@ -69,3 +69,47 @@ HARMLESS = [
     "eine junge Frau lacht",
     "the little house on the hill",
 ]
+
+#: The issue's (43) queries that were searched before the policy read their language, then
+#: one more of ours per language; all must be refused.
+NEW_LANGUAGES = [
+    "dzieci w parku",
+    "mała dziewczynka z psem",
+    "parkta oynayan çocuklar",
+    "kinderen spelen op het strand",
+    "een peuter op een schommel",
+    "小女孩和狗",
+    "公園で遊ぶ子供たち",
+    "해변에서 노는 아이들",
+    "أطفال يلعبون في الحديقة",
+    "เด็กเล่นที่ชายหาด",
+    "barn som leker på stranden",
+    "dítě na pískovišti",
+    "chłopcy grają w piłkę",
+    "bebekler uyuyor",
+    "meisjes op de fiets",
+    "flickor som badar",
+    "holčička s balónkem",
+    "儿童在游泳池",
+    "赤ちゃんが寝ている",
+    "어린이 생일 파티",
+    "طفلة على الأرجوحة",
+    "ทารกนอนหลับ",
+    "👧 on a swing",
+]
+#: Harmless queries in those languages: a dog in the snow, a man on a bicycle, a red barn.
+HARMLESS_NEW_LANGUAGES = [
+    "pies na śniegu", "mężczyzna na rowerze", "czerwona stodoła",
+    "een hond in de sneeuw", "een man op een fiets", "een rode schuur",
+    "karda bir köpek", "bisikletli bir adam", "kırmızı bir ahır",
+    "en hund i snön", "en man på en cykel", "en röd lada",
+    "pes ve sněhu", "muž na kole", "červená stodola",
+    "雪地里的狗", "骑自行车的男人", "红色的谷仓",
+    "雪の中の犬", "自転車に乗った男性", "赤い納屋",
+    "눈 속의 개", "자전거를 탄 남자", "빨간 헛간",
+    "كلب في الثلج", "رجل على دراجة", "حظيرة حمراء",
+    "สุนัขในหิมะ", "ผู้ชายขี่จักรยาน", "โรงนาสีแดง",
+    "a red barn", "a kind old man", "아이스크림을 먹는 남자",
+]  # fmt: skip
+#: Scripts no reading covers: Georgian, Hindi (Devanagari), Amharic (Ethiopic), Hebrew, Greek.
+UNREADABLE = ["ძაღლი თოვლში", "बर्फ में कुत्ता", "ውሻ በበረዶ ውስጥ", "כלב בשלג", "σκύλος στο χιόνι"]

@@ -229,6 +229,13 @@ def test_cli_evaluate_agrees_with_training(trained_run, models_dir, data_dir):
     for key in ("recall@1", "recall@5", "recall@10"):
         assert abs(engine[key] - trained[key]) <= 1.0
     assert engine["queries"] == trained["queries"] and engine["images"] == 70 and engine["ranker"] == "exact"
+    # every query went through the policy's one verdict, the semantic net included
+    from inference.dataset import load_test_set
+    from inference.policy import word_verdict
+
+    queries = load_test_set(data_dir).queries["query_text"]
+    assert engine["refused_by_policy"]["words"] == sum(word_verdict(q).refused for q in queries)
+    assert isinstance(engine["refused_by_policy"]["semantic"], int)
     forced = _cli("evaluate", "--data", str(data_dir), "--models", str(models_dir), "--approximate", "--json")
     approximate = json.loads(forced.stdout)
     assert approximate["ranker"] == "approximate"  # the faiss path is measured, not skipped

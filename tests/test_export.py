@@ -38,10 +38,13 @@ def test_onnx_matches_pytorch_on_new_batch_shapes(trained_run, models_dir, test_
     tokens = models.text_feeds(texts)
     with torch.no_grad():
         want_image, want_child = image(torch.from_numpy(pixels))
-        want_text = text(**{k: torch.from_numpy(v) for k, v in tokens.items()})
+        want_text, want_multilingual = text(**{k: torch.from_numpy(v) for k, v in tokens.items()})
         want_prob = head(want_text, want_image)
     got_image, got_child = models.embed_images(pixels)
-    got_text = models.embed_texts(texts)
+    embedded = models.embed_queries(texts)
+    got_text = embedded.vectors
+    assert embedded.multilingual is not None  # the policy's semantic net reads these
+    np.testing.assert_allclose(embedded.multilingual, want_multilingual.numpy(), atol=1e-4)
     np.testing.assert_allclose(got_image, want_image.numpy(), atol=1e-4)
     np.testing.assert_allclose(got_child, want_child.numpy(), atol=1e-3)
     assert got_child.shape == (len(pixels), 2)  # detector heads: child, person
@@ -247,3 +250,13 @@ def test_models_whose_detector_saw_other_face_settings_are_refused_by_the_cli(mo
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "min_face_px" in result.stderr and "python -m train" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_check_scales_its_tolerance_with_the_values_compared():
+    """float32 keeps about 7 digits: values near 138 (a tiny open_clip model's text vectors) differ
+    by 1e-4 after two summation orders, values near 0.5 must agree to 1e-4 as they are."""
+    from export.onnx_export import _compare
+
+    assert _compare("large", torch.tensor([138.3492]), np.array([138.3493], np.float32), 1e-4) < 2e-4
+    with pytest.raises(ExportCheckError, match="max difference from PyTorch"):
+        _compare("small", torch.tensor([0.5]), np.array([0.5002], np.float32), 1e-4)

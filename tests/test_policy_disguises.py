@@ -9,7 +9,8 @@ import pytest
 from child_queries import HARMLESS, TYPED_AS_PEOPLE_DO
 
 from inference.policy import is_restricted_text, restricted_languages
-from inference.policy.disguises import latin_skeleton, leet_readings, names_a_child_age, spread_readings
+from inference.policy.ages import names_a_child_age
+from inference.policy.disguises import latin_skeleton, leet_readings, spread_readings
 
 
 @pytest.mark.parametrize("query", TYPED_AS_PEOPLE_DO)

@@ -117,6 +117,7 @@ def test_the_forms_table_reads_dictionary_words_as_simplemma_does(language):
     """Every child form of the table and 2,000 other dictionary words, in each case as typed
     and with the first letter's case turned: the table says child exactly where simplemma's
     lemma is a child word (or one of FORMS_ALSO), so the policy decides as simplemma would."""
+    import dataclasses
     import random
 
     import simplemma
@@ -126,7 +127,8 @@ def test_the_forms_table_reads_dictionary_words_as_simplemma_does(language):
     from inference.policy.words import FORMS_ALSO
 
     dictionary = {key.decode() for key in _load_dictionary_from_disk(language)}
-    forms = language_forms(language)
+    # compounds are read beyond the dictionary on purpose ("straatjongetjes"): compared without
+    forms = dataclasses.replace(language_forms(language), tails=frozenset())
     lemmas = {fold(lemma) for lemma in DICTIONARY_LANGUAGES[language]}
     words = sorted(forms.child) + random.Random(0).sample(sorted(dictionary), 2000)
     for word in words + [w.capitalize() for w in words]:

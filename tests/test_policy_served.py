@@ -8,7 +8,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from child_queries import CHILD_QUERIES, DISGUISED, HARMLESS, TYPED_AS_PEOPLE_DO
+from child_queries import (
+    CHILD_QUERIES,
+    DISGUISED,
+    HARMLESS,
+    HARMLESS_NEW_LANGUAGES,
+    NEW_LANGUAGES,
+    TYPED_AS_PEOPLE_DO,
+    UNREADABLE,
+)
 
 from inference.policy import DISCLAIMER
 
@@ -75,3 +83,63 @@ def test_the_cli_and_the_engine_refuse_disguised_queries(engine, search_cli):
         assert engine.search(query).restricted, query
     for query in HARMLESS[:3]:
         assert not engine.search(query).restricted, query
+
+
+def _cli_json(search_cli, engine, query: str) -> dict:
+    where = ["--gallery", str(engine.gallery), "--models", str(engine.models.dir), "--json"]
+    code, out, _ = search_cli("search", query, *where)
+    assert code == 0, query
+    return json.loads(out)
+
+
+def test_the_cli_refuses_child_queries_in_every_language_it_reads(engine, search_cli):
+    for query in NEW_LANGUAGES:  # the issue's list, one more of ours per language, and 👧
+        response = _cli_json(search_cli, engine, query)
+        assert response["restricted"] and response["results"] == [], query
+        assert response["refusal"] in ("words", "semantic") and response["message"] == DISCLAIMER, query
+
+
+def test_harmless_queries_in_those_languages_are_searched_and_answered(engine):
+    for query in HARMLESS_NEW_LANGUAGES:
+        response = engine.search(query, k=3)
+        assert not response.restricted and len(response.results) == 3, (query, response.refusal)
+
+
+def test_a_script_no_reading_covers_is_refused_with_one_line_through_the_cli(engine, search_cli):
+    for query in UNREADABLE:
+        response = _cli_json(search_cli, engine, query)
+        assert response["restricted"] and response["results"] == [] and response["refusal"] == "script"
+        assert "\n" not in response["message"] and "script are not available" in response["message"]
+    where = ["--gallery", str(engine.gallery), "--models", str(engine.models.dir)]
+    code, out, _ = search_cli("search", "ძაღლი", *where)
+    assert code == 0 and out.startswith("Searches in Georgian script are not available")
+
+
+def test_the_app_refuses_them_through_its_api_and_names_an_unreadable_script(engine, start_app):
+    from gradio_client import Client
+
+    client = Client(start_app(engine.gallery), verbose=False)
+    for query in NEW_LANGUAGES[:6] + ["👧 on a swing"]:
+        assert [item["caption"] for item in client.predict(query, api_name="/search")] == [DISCLAIMER], query
+    captions = [item["caption"] for item in client.predict("ძაღლი თოვლში", api_name="/search")]
+    assert len(captions) == 1 and captions[0].startswith("Searches in Georgian script")
+    assert len(client.predict("雪の中の犬", api_name="/search")) == 10  # Japanese is read: searched
+
+
+def test_the_semantic_net_refuses_what_the_words_let_through(engine, models_dir):
+    """A net that reads every query as about a child (threshold 0): the engine refuses a harmless
+    English query by it, after embedding, and evaluation counts it; Swedish is left to the words."""
+    import dataclasses
+
+    from inference.models import SearchModels
+    from inference.search import SearchEngine
+
+    models = SearchModels(models_dir)
+    assert models.query_net is not None  # training fitted it, export carried it
+    models.query_net = dataclasses.replace(models.query_net, threshold=0.0)
+    strict = SearchEngine(engine.gallery, models, engine.index_dir, progress=False)
+    response = strict.search("a dog runs through the snow")
+    assert response.restricted and response.refusal == "semantic" and response.message == DISCLAIMER
+    assert not strict.search("en hund i snön").restricted
+    assert strict.searchable(["a dog", "kids"]) == [False, False]
+    assert engine.searchable(["a dog runs through the snow", "kids"]) == [True, False]

@@ -87,3 +87,22 @@ def test_no_match_level_separates_galleries_with_and_without_the_picture(trained
     measured = json.loads((trained_run / "metrics.json").read_text())["no_match"]
     assert 0.0 < measured["threshold"] < 1.0 and measured["queries"] > 0
     assert measured["notice_when_image_absent_pct"] > measured["notice_when_image_present_pct"]
+
+
+def test_the_semantic_net_is_fitted_on_held_out_languages_and_carried_to_serving(trained_run, models_dir):
+    """The policy's net on queries: a threshold chosen on languages held out of its fitting, a
+    recall for each, and the languages the encoder never learned marked as not served."""
+    from inference.models import SearchModels
+    from train.checkpoint import load_checkpoint
+
+    report = json.loads((trained_run / "metrics.json").read_text())["query_net"]
+    assert 0 < report["threshold"] < 1
+    languages = report["held_out_languages"]
+    served_languages = {k for k, v in languages.items() if v["served"]}
+    assert {"zh", "ja", "ko", "ar", "th", "nl", "pl", "tr"} <= served_languages
+    assert {"sv", "cs", "uk"} == {k for k, v in languages.items() if not v["served"]}
+    assert all(0 <= v["translation"]["recall"] <= 1 for v in languages.values())
+    net = load_checkpoint(trained_run / "model.pt").query_net
+    assert net is not None and len(net["weights"]) == 512
+    served = SearchModels(models_dir).query_net
+    assert served is not None and served.threshold == net["threshold"]

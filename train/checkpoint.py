@@ -21,7 +21,7 @@ from inference.models import MULTILINGUAL_TOKENIZER_DIR
 from train.model import ModelConfig
 from train.use_encoder import write_tokenizer_json
 
-CHECKPOINT_VERSION = 2
+CHECKPOINT_VERSION = 3  # 3: the content policy's semantic net on queries
 CHECKPOINT_FILE = "model.pt"
 TOKENIZER_DIR = "tokenizer"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
@@ -50,6 +50,7 @@ class Checkpoint:
     # [B, text_dim]: sentence embeddings of the hub penalty's caption bank (empty: no penalty)
     query_bank: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), np.float32))
     metrics: dict = field(default_factory=dict)  # test and validation figures, for reference
+    query_net: dict | None = None  # QueryNet.to_dict(): the policy's semantic net (None: English only)
     version: int = CHECKPOINT_VERSION
 
 
@@ -72,6 +73,7 @@ def save_checkpoint(run_dir: Path, checkpoint: Checkpoint, tokenizer_source: Pat
         "detector": vars(checkpoint.detector),
         "query_bank": checkpoint.query_bank,
         "metrics": checkpoint.metrics,
+        "query_net": checkpoint.query_net,
     }
     path = run_dir / CHECKPOINT_FILE
     with atomic_write(path) as handle:
@@ -107,6 +109,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
         # checkpoints from before the hub penalty have none (and a config that turns it off)
         query_bank=np.asarray(payload.get("query_bank", np.zeros((0, 384), np.float32))),
         metrics=payload.get("metrics", {}),
+        query_net=payload.get("query_net"),
         version=version,
     )
 

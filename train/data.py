@@ -69,6 +69,18 @@ def load_captions(data_dir: Path) -> pd.DataFrame:
     return frame.assign(image=_caption_owner(frame["query_id"])).reset_index(drop=True)
 
 
+def load_other_captions(data_dir: Path) -> list[str]:
+    """The captions of Flickr8k images that are in neither split (other_captions.tsv, optional:
+    [] where absent). Text only; read by the content policy's semantic net (train/query_net.py)."""
+    path = data_dir / "other_captions.tsv"
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    # split at the first tab: a caption may hold one of its own
+    texts = [line.split("\t", 1)[1].strip() for line in lines if "\t" in line]
+    return [text for text in texts if text]
+
+
 def load_train_set(data_dir: Path) -> TrainSet:
     """Read, join and check train_dataset.csv, the expert and crowd annotations."""
     image_dir = data_dir / "train_images"
@@ -93,4 +105,4 @@ def load_train_set(data_dir: Path) -> TrainSet:
     return TrainSet(image_dir, images, pairs.reset_index(drop=True), captions)
 
 
-__all__ = ["DataError", "TrainSet", "load_captions", "load_train_set"]
+__all__ = ["DataError", "TrainSet", "load_captions", "load_other_captions", "load_train_set"]

@@ -26,6 +26,7 @@ from train.calibration import (
 from train.checkpoint import Checkpoint, DetectorWeights, save_checkpoint
 from train.child_images import DetectorRun, train_child_detector
 from train.config import RunConfig
+from train.data import load_captions, load_other_captions
 from train.encoders import ImageEncoderSpec, build_image_encoder, image_spec, text_model_dir
 from train.features import served_features
 from train.model import ModelConfig
@@ -34,6 +35,7 @@ from train.openclip_names import is_openclip
 from train.pairs import allowed_only, positives_for, val_retrieval
 from train.people_free import wallpapers
 from train.prepare import Prepared, prepare, subset
+from train.query_net import QueryNetRun, fit_query_net
 from train.report import write_json
 from train.run_features import Features, compute_features, sentence_features
 from train.scorer import Scorer, pair_metrics, pair_scores
@@ -108,8 +110,11 @@ def run(cfg: RunConfig) -> dict:
         calib_scale=calibration.scale, calib_bias=calibration.bias, no_match_below=calibration.no_match_below
     )
     detector = fit_child_detector(cfg, data)
+    query_net = fit_semantic_net(cfg, data) if cfg.multilingual_model else None
     metrics, model_test = evaluate(cfg, scorer, data, calibration, detector, history, fusion_table)
-    save_run(cfg, scorer, data, detector, metrics, model_test)
+    if query_net is not None:
+        metrics["query_net"] = query_net.report
+    save_run(cfg, scorer, data, detector, metrics, model_test, query_net)
     return metrics
 
 
@@ -238,6 +243,17 @@ def fit_child_detector(cfg: RunConfig, data: TrainingData) -> DetectorRun:
     )
 
 
+def fit_semantic_net(cfg: RunConfig, data: TrainingData) -> QueryNetRun:
+    """The content policy's semantic net on query vectors (train/query_net.py): from the run's
+    captions, the data set's other captions (a full run only: 35,000 texts to embed) and our
+    translations of training captions."""
+    captions = data.prep.captions["query_text"].str.strip().tolist()
+    others = [] if cfg.max_train_images else load_other_captions(cfg.data_dir)
+    train_captions = load_captions(cfg.data_dir)
+    originals = dict(zip(train_captions["query_id"], train_captions["query_text"], strict=True))
+    return fit_query_net(captions, others, originals, cfg.cache_dir)
+
+
 def evaluate(
     cfg: RunConfig,
     scorer: Scorer,
@@ -299,7 +315,15 @@ def _languages(cfg: RunConfig, scorer: Scorer, data: TrainingData, calibration: 
     )
 
 
-def save_run(cfg: RunConfig, scorer: Scorer, data: TrainingData, detector, metrics: dict, model_test) -> None:
+def save_run(
+    cfg: RunConfig,
+    scorer: Scorer,
+    data: TrainingData,
+    detector,
+    metrics: dict,
+    model_test,
+    query_net: QueryNetRun | None = None,
+) -> None:
     """runs/NAME/: model.pt with the tokenizer beside it, metrics.json, report.md and its plots."""
     fitted = detector.fitted
     checkpoint = Checkpoint(
@@ -314,6 +338,7 @@ def save_run(cfg: RunConfig, scorer: Scorer, data: TrainingData, detector, metri
         ),
         query_bank=scorer.bank,
         metrics={"test": metrics["test"], "validation": metrics["validation"]},
+        query_net=None if query_net is None else query_net.net.to_dict(),
     )
     save_checkpoint(cfg.out_dir, checkpoint, tokenizer_source(cfg))
     write_json(cfg.out_dir / "metrics.json", metrics)

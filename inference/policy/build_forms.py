@@ -45,6 +45,7 @@ def _language_entry(dictionary: dict[str, str], lemmas: frozenset[str], language
     wanted = {fold(lemma) for lemma in lemmas}
     also = FORMS_ALSO.get(language, frozenset())
     child = {form for form, lemma in dictionary.items() if fold(lemma) in wanted or form.casefold() in also}
+    child |= also  # read as typed too, where the dictionary lacks them
     # a lemma that is no dictionary word in either case is read as typed too
     child |= {lemma for lemma in lemmas if lemma not in dictionary and turned_case(lemma) not in dictionary}
     common = {fold(word) for word in SHARED_WITH_ENGLISH.get(language, frozenset())}

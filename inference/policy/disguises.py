@@ -8,8 +8,6 @@ one place (inference/policy/words.py):
 - German umlauts typed as two letters ("Maedchen");
 - Russian and Ukrainian typed in Latin letters ("deti v parke", "rebyonok",
   "khlopchyk"), matched through a lossy skeleton both sides share;
-- ages under 16 written as numbers ("lads aged 12", "a 7-year-old", "8 лет",
-  "niños de 8 años");
 - common English euphemisms ("a little one", "the wee ones", "minors").
 
 A conservative refusal of a harmless query is acceptable here; a child query let
@@ -130,44 +128,6 @@ def is_transliterated_child_word(word: str) -> bool:
     if not word.isascii() or not word.isalpha() and "'" not in word:
         return False
     return latin_skeleton(word) in transliterated_child_words()
-
-
-#: Number words an age may be written in.
-_NUMBER_WORDS = dict(zip(
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split(),
-    range(1, 16), strict=True,
-))  # fmt: skip
-_NUMBER = r"(\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")"
-#: An age: the number, then a unit of years (or months: any number of months is a baby).
-_AGE_PATTERNS = (
-    # English: "12-year-old", "12 years old", "12 yrs", "12yo", "12 y/o", "aged 12", "age 12", "12-month-old"
-    re.compile(_NUMBER + r"\s*[-‐ ]?\s*(?:years?|yrs?|y)\s*[-‐ ]?\s*olds?\b", re.I),
-    re.compile(r"\b" + _NUMBER + r"\s*(?:yo|y/o|y\.o\.?)(?![^\W_])", re.I),
-    re.compile(r"\b(?:aged?|age of|ages)\s*" + _NUMBER + r"\b", re.I),
-    # Russian, Ukrainian, German, Spanish, French, Italian, Portuguese: "8 лет", "12-летний",
-    # "8 років", "12 Jahre", "12-jährige", "8 años", "8 ans", "8 anni", "8 anos"
-    re.compile(
-        r"(\d{1,3})\s*[-‐ ]?\s*(?:лет|год|года|годик\w*|летн\w*|рік|роки|років|річн\w*|jahre?\b|"
-        r"jährig\w*|años|ano?s\b|ans\b|anni\b)",
-        re.I,
-    ),  # fmt: skip
-)
-_MONTHS = re.compile(r"\b" + _NUMBER + r"\s*[-‐ ]?\s*months?\s*[-‐ ]?\s*olds?\b", re.I)
-#: Ages under this are a child's (the law's line).
-ADULT_AGE = 16
-
-
-def names_a_child_age(text: str) -> bool:
-    """True when `text` gives someone an age under 16 in numbers or number words."""
-    if _MONTHS.search(text):
-        return True
-    for pattern in _AGE_PATTERNS:
-        for match in pattern.finditer(text):
-            number = match.group(1).lower()
-            age = _NUMBER_WORDS.get(number) or int(number)
-            if age < ADULT_AGE:
-                return True
-    return False
 
 
 #: English phrases for children whose words are each also used of adults or things.

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from inference.policy.words import COMPOUND_TAIL, COMPOUNDING
+
 TABLE = Path(__file__).resolve().parent / "child_forms.json"
 TABLE_VERSION = 1
 #: Letters without a decomposition that people type as their base letter.
@@ -52,6 +54,7 @@ class Forms:
     decoys: frozenset[str]
     folded: frozenset[str]  # fold() of each child form
     folded_shared: frozenset[str]
+    tails: frozenset[str]  # folded forms that end a compound (COMPOUNDING languages; else none)
 
     def reading(self, word: str) -> str | None:
         """"child", "shared" (a child word also common in English) or None for one typed word."""
@@ -63,21 +66,21 @@ class Forms:
         folded = fold(word)
         if folded in self.folded:
             return "shared" if folded in self.folded_shared else "child"
-        return None
+        ends = (folded[start:] for start in range(1, len(folded) - COMPOUND_TAIL + 1))
+        return "child" if self.tails and any(end in self.tails for end in ends) else None
 
 
 @cache
 def language_forms(language: str) -> Forms:
     """The table's forms of one dictionary language."""
     entry = table()["languages"][language]
-    child, shared = frozenset(entry["child"]), frozenset(entry["shared"])
-    return Forms(
-        child,
-        shared,
-        frozenset(entry["decoys"]),
-        frozenset(fold(form) for form in child),
-        frozenset(fold(form) for form in shared),
-    )
+    child, shared, decoys = frozenset(entry["child"]), frozenset(entry["shared"]), frozenset(entry["decoys"])
+    folded = frozenset(fold(form) for form in child)
+    folded_shared = frozenset(fold(form) for form in shared)
+    # a compound's tail: a child form that is neither also an English word nor, folded, another word
+    tails = folded - folded_shared - {fold(word) for word in decoys}
+    tails = frozenset(t for t in tails if len(t) >= COMPOUND_TAIL) if language in COMPOUNDING else frozenset()
+    return Forms(child, shared, decoys, folded, folded_shared, tails)
 
 
 @cache

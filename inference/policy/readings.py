@@ -34,19 +34,20 @@ import threading
 import unicodedata
 from functools import cache, lru_cache
 
+from inference.policy.ages import names_a_child_age
 from inference.policy.confusables import as_cyrillic, as_latin
 from inference.policy.disguises import (
     is_transliterated_child_word,
     leet_readings,
-    names_a_child_age,
     names_a_child_by_euphemism,
     spread_readings,
     transliterated_child_words,
     umlaut_reading,
 )
+from inference.policy.forms import fold as plain_fold
 from inference.policy.forms import language_forms
 from inference.policy.scripts import names_a_child_by_emoji, substring_languages
-from inference.policy.words import DICTIONARY_LANGUAGES, ENGLISH, RUSSIAN, UKRAINIAN
+from inference.policy.words import DICTIONARY_LANGUAGES, ENGLISH, PHRASES, RUSSIAN, UKRAINIAN
 
 CHILD_LEMMAS = ENGLISH  # English lemmas; other languages in inference/policy/words.py
 
@@ -164,10 +165,21 @@ def restricted_languages(text: str) -> set[str]:
     latin = [word for reading in [joined, *leet_readings(joined)] for word in _WORD.findall(fold(reading))]
     if any(is_transliterated_child_word(word) for word in latin):
         found.add("ru")
-    found |= substring_languages(shown)
+    found |= substring_languages(shown) | phrase_languages(shown)
     if names_a_child_by_emoji(text):
         found.add("emoji")
     return found
+
+
+@cache
+def _phrase_patterns() -> dict[str, re.Pattern[str]]:
+    return {language: re.compile("|".join(patterns)) for language, patterns in PHRASES.items()}
+
+
+def phrase_languages(text: str) -> set[str]:
+    """Languages of PHRASES whose phrases for children stand in `text` (folded, apostrophes dropped)."""
+    folded = plain_fold(text).replace("'", "").replace("’", "")
+    return {language for language, pattern in _phrase_patterns().items() if pattern.search(folded)}
 
 
 def _readings(shown: str) -> list[str]:

@@ -5,7 +5,9 @@ In order, cheapest and surest first:
 1. a query with letters of a script no reading covers is not searched (fail closed);
 2. the word readings (inference/policy/readings.py): a query they refuse is never embedded;
 3. the semantic net (inference/policy/query_net.py), on the multilingual encoder's vector of
-   the query, embedded once, before anything is ranked.
+   the query, embedded once, before anything is ranked; for a query in a language that encoder
+   was not trained on (Swedish, Czech, Ukrainian), whose vector means little, the word readings
+   decide alone.
 A query is refused when any of them says so.
 """
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inference.language import encoder_reads
 from inference.policy.query_net import QueryNet
 from inference.policy.readings import is_restricted_text
 from inference.policy.scripts import unreadable_scripts
@@ -79,7 +82,7 @@ def query_verdict(
     `multilingual()` embeds it (the multilingual encoder's [512] vector; None for a model
     without one) and is called only once the word readings clear it."""
     verdict = word_verdict(query, also)
-    if verdict.refused or net is None:
+    if verdict.refused or net is None or not encoder_reads(query):
         return verdict
     vector = multilingual()
     if vector is not None and bool(net.refuses(np.asarray(vector)[None])[0]):
