@@ -193,7 +193,7 @@ def test_cli_search_json(models_dir, small_gallery):
     )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    fields = {"query", "restricted", "message", "language", "notice", "weak", "results", "skipped"}
+    fields = {"query", "restricted", "refusal", "message", "language", "notice", "weak", "results", "skipped"}
     assert set(payload) == fields
     assert payload["language"] is None  # an English query
     assert (payload["notice"] is None) != payload["weak"]  # the only notice it may get: no good match
