@@ -24,12 +24,14 @@ from inference.dataset import DataError, find_data_dir
 from inference.language import understood_names
 from inference.milvus_store import STORE_HELP, StoreError, parse_store
 from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
-from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED, warm_up
-from inference.preprocess import ImageError, load_image
-from inference.review import ReviewError
-from inference.search import QueryError, Result, SearchEngine, known_captions
-from inference.tiles import CachedForGood, ThumbnailStore
+from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED
+from inference.preprocess import ImageError
+from inference.search import GalleryView, QueryError, Result, SearchEngine
+from inference.tiles import ThumbnailGuard, ThumbnailStore
 from inference.uploads import MAX_UPLOAD_BYTES, add_files
+from inference.withheld import known_captions
+from webapp.review import BROWSER_INPUTS, UNTICK, OwnerReview, ReviewSection
+from webapp.review import CSS as REVIEW_CSS
 
 DEFAULT_UPLOADS = Path(__file__).resolve().parent / "uploads"
 ADMIN_TOKEN_ENV = "PHOTO_SEARCH_ADMIN_TOKEN"
@@ -60,8 +62,15 @@ CSS = """
 """
 GalleryItems = list[tuple[str, str | None]]  # (picture file, caption; None: no caption)
 Page = tuple[GalleryItems, str, list[str]]  # items, status message, paths shown
-Review = tuple[list, str, list[str]]  # (picture, caption) items, status message, names to choose from
-REVIEW_THUMBNAIL_PX = 256
+#: After a search or "find similar", bring the status line and the first results into view where
+#: they are not: on a phone they start some 800 px down, under the examples and the controls, and
+#: "find similar" is pressed below them, so its matches are above the screen.
+SCROLL_TO_RESULTS = """() => setTimeout(() => {
+  const status = document.getElementById("status");
+  const top = status ? status.getBoundingClientRect().top : 0;
+  if (status && (top < 0 || top > window.innerHeight * 0.5)) status.scrollIntoView({block: "start"});
+}, 50)"""
+SCROLLING_EVENTS = ("ui_search_button", "ui_search_submit", "ui_similar_result", "ui_similar_upload")
 
 
 def _caption(label: str, result: Result) -> str:
@@ -90,21 +99,22 @@ class SearchApp:
         # one folder per policy: an instance without the policy makes thumbnails of
         # pictures a strict instance over the same gallery must never serve
         self.thumbnails = ThumbnailStore(engine.index_dir / f"thumbnails-{engine.policy}")
-        self._prune_thumbnails()
+        self.review = OwnerReview(engine, self._owner_refusal)
+        # a photo withheld since (a revoke, a caption, by any process) loses its thumbnail with the
+        # view that withholds it, before any page or file request is answered from that view
+        engine.on_view_change(self._prune_thumbnails)
+        self._prune_thumbnails(engine.view)
 
-    def _prune_thumbnails(self) -> None:
-        view = self.engine.view
+    def _prune_thumbnails(self, view: GalleryView) -> None:
         self.thumbnails.prune(view.paths, view.stamps, view.restricted)
 
     def _items(self, results: list[Result], label: str, tile_caption: str | None) -> GalleryItems:
         """(picture file, caption) per result; a restricted one is the disclaimer tile,
         which carries the sentence itself, so in the page it gets no caption to repeat it."""
+        files = self.thumbnails.files_for([(r.image, r.restricted, r.stamp) for r in results])
         return [
-            (
-                str(self.thumbnails.file_for(r.image, r.restricted, r.stamp)),
-                tile_caption if r.restricted else _caption(label, r),
-            )
-            for r in results
+            (str(file), tile_caption if r.restricted else _caption(label, r))
+            for file, r in zip(files, results, strict=True)
         ]
 
     def _page(self, results: list[Result], label: str, status: str) -> Page:
@@ -124,6 +134,8 @@ class SearchApp:
         status = f"Results for “{query.strip()}”: {len(response.results)} of {len(self.engine)} images."
         if response.notice:
             status = f"**{response.notice}** {status}"
+        if response.language is not None and float(min_probability) > 0:
+            status += " The minimum-probability cut-off does not apply: this query has no probability."
         return self._page(response.results, "p =", status)
 
     def search_api(self, query: str) -> GalleryItems:
@@ -209,64 +221,10 @@ class SearchApp:
                 self.engine.refresh(progress=False, on_progress=progress, only=[self.uploads])
             except StoreError as error:  # copied and indexed; searched once the store is back
                 return f"**Added {len(report.added)} image(s), not yet searchable:** {error}"
-            self._prune_thumbnails()
         message = f"Added {len(report.added)} image(s); the gallery now holds {len(self.engine)}."
         return message + (
             "\n\nNot added:\n" + "\n".join(f"- {n}" for n in report.notes) if report.notes else ""
         )
-
-    def review_label(self) -> str:
-        """The review section's title, with how many photos wait for the owner."""
-        waiting = sum(not item.released for item in self.engine.review_queue())
-        return f"Review withheld photos ({waiting} waiting)"
-
-    def review_queue(self, token: str = "") -> Review:
-        """The owner's review queue: photos the detector withholds, as small pictures with
-        P(child) (only after the owner's token is checked: visitors never see them), and
-        the names that can be released."""
-        refusal = self._owner_refusal(token, "the review queue is for the gallery's owner")
-        if refusal:
-            return [], refusal, []
-        queue = self.engine.review_queue()
-        waiting = [item for item in queue if not item.released]
-        items = [(review_thumbnail(item.path), f"P(child) {item.probability:.2f} · {item.name}")
-                               for item in waiting]  # fmt: skip
-        if not queue:
-            return [], "No photo is withheld by the child-image detector.", []
-        status = (
-            f"{len(waiting)} photo(s) withheld by the child-image detector wait for your review "
-            f"({len(queue) - len(waiting)} already released). Release only photos that show no child "
-            "under 16: a release is your statement, recorded beside the gallery. Photos whose "
-            "captions name a child are withheld by their captions and are not listed."
-        )
-        return items, status, [item.name for item in waiting]
-
-    def release(self, names: list[str] | None, token: str = "") -> Review:
-        """Release the chosen photos (the owner only), then show the queue again."""
-        refusal = self._owner_refusal(token, "nothing was released")
-        if refusal:
-            return [], refusal, []
-        if not names:
-            items, status, choices = self.review_queue(token)
-            return items, "Choose the photos that show no child first. " + status, choices
-        try:
-            released = self.engine.release(names)
-        except ReviewError as error:
-            items, status, choices = self.review_queue(token)
-            return items, f"**Nothing was released:** {error}", choices
-        except StoreError as error:  # recorded in the gallery; shown from the next refresh on
-            return [], f"**Released, but not yet shown:** {error}", []
-        self._prune_thumbnails()
-        items, status, choices = self.review_queue(token)
-        return items, f"Released {len(released)} photo(s): they now show in search. " + status, choices
-
-
-def review_thumbnail(path: Path):
-    """A small picture of a withheld photo for its owner, as a PIL image: Gradio serves it
-    from its upload cache under a content hash, never from the public thumbnail folder."""
-    image = load_image(path)
-    image.thumbnail((REVIEW_THUMBNAIL_PX, REVIEW_THUMBNAIL_PX))
-    return image
 
 
 #: Offered where a gallery has no captions of its own: things any photo folder may hold.
@@ -318,50 +276,6 @@ def example_queries(engine: SearchEngine, seed: int = 0) -> list[str]:
         if len(chosen) >= EXAMPLE_COUNT:
             return chosen[:EXAMPLE_COUNT]
     return list(GENERIC_EXAMPLES)
-
-
-class ReviewSection:
-    """The owner's review queue in the page: its components, and the events they fire."""
-
-    def __init__(self, app: SearchApp) -> None:
-        with gr.Accordion(app.review_label(), open=False, elem_id="review") as self.accordion:
-            self.token = None
-            if app.admin_token:
-                self.token = gr.Textbox(label="Admin token", type="password", elem_id="review-token")
-            self.show = gr.Button("Show photos waiting for review", elem_id="review-show")
-            self.status = gr.Markdown(elem_id="review-status")
-            self.pictures = gr.Gallery(
-                label="Withheld by the child-image detector",
-                columns=4,
-                height="auto",
-                elem_id="review-gallery",
-            )
-            self.chosen = gr.CheckboxGroup([], label="These show no child under 16", elem_id="review-choices")
-            self.release = gr.Button("Release the chosen photos", elem_id="review-release")
-
-    def wiring(self, app: SearchApp) -> list[tuple[Any, Any, Any, Any, str]]:
-        outputs = [self.pictures, self.status, self.chosen, self.accordion]
-
-        def as_outputs(review: Review) -> tuple:
-            items, status, choices = review
-            return (
-                items,
-                status,
-                gr.CheckboxGroup(choices=choices, value=[]),
-                gr.Accordion(app.review_label()),
-            )
-
-        def show_queue(secret=""):
-            return as_outputs(app.review_queue(secret or ""))
-
-        def release_chosen(names, secret=""):
-            return as_outputs(app.release(names, secret or ""))
-
-        token = [self.token] if self.token is not None else []
-        return [
-            (self.show.click, show_queue, token, outputs, "ui_review_show"),
-            (self.release.click, release_chosen, [self.chosen, *token], outputs, "ui_review_release"),
-        ]
 
 
 def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
@@ -423,7 +337,7 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
                     file_count="multiple", file_types=["image"], label="Pictures", elem_id="uploads"
                 )
                 add_status = gr.Markdown(elem_id="add-status")
-            review = ReviewSection(app)
+            review = ReviewSection(app.review, bool(app.admin_token))
 
         def text_search(text: str, top_k: float, cut: float) -> tuple:
             return show(app.search(text, top_k, cut))
@@ -455,13 +369,21 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
             inputs = [uploads, token] if token is not None else [uploads]
             wiring.append((uploads.upload, add, inputs, add_status, "ui_add_images"))
         if review is not None:
-            wiring += review.wiring(app)
+            wiring += review.wiring()
+            # the section's count as it is now, on every page load (a release elsewhere changes it)
+            ui.load(lambda: gr.Accordion(label=app.review.label()), None, review.accordion,
+                    api_name="ui_review_count", api_visibility="private")  # fmt: skip
 
         def rerun(text: str, top_k: float, cut: float):  # K and the cut-off act at once on a typed query
             return text_search(text, top_k, cut) if text.strip() else tuple(gr.skip() for _ in page)
 
         for event, callback, inputs, outputs, name in wiring:
-            event(callback, inputs, outputs, api_name=name, api_visibility="private")
+            js = BROWSER_INPUTS.get(name)
+            done = event(callback, inputs, outputs, api_name=name, api_visibility="private", js=js)
+            if name in SCROLLING_EVENTS:
+                done.then(None, None, None, js=SCROLL_TO_RESULTS)
+            if name.startswith("ui_review_"):  # each shows a page of the review queue
+                done.then(None, None, None, js=UNTICK)
         for slider, name in ((k, "ui_k"), (cutoff, "ui_cutoff")):
             # while a slider is dragged only the latest value waits: one search, not dozens
             slider.change(
@@ -546,8 +468,11 @@ def create_app(
     """The app over `gallery` and `uploads`; `store` a --store value ('local' or 'milvus:URI')."""
     gallery = gallery or default_gallery()
     engine = SearchEngine([gallery, uploads], SearchModels(models), policy=policy, store=parse_store(store))
-    warm_up()
-    return SearchApp(engine, uploads, *permission), example_queries(engine)
+    engine.warm_up()
+    app = SearchApp(engine, uploads, *permission)
+    app.thumbnails.disclaimer()  # drawn once, before a visitor needs it
+    warm_gradio()
+    return app, example_queries(engine)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -563,17 +488,28 @@ def main(argv: list[str] | None = None) -> int:
     ui = build_ui(app, examples)
     ui.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
     # thumbnails are served straight from their folder (no copy into Gradio's cache
-    # per result page) and cached by browsers: they are never rewritten
-    gr.set_static_paths([app.thumbnails.folder])
+    # per result page), checked again by browsers on each use (inference/tiles.py ThumbnailGuard)
+    folder = app.thumbnails.folder
+    gr.set_static_paths([folder])
     ui.launch(
         server_name=args.host,
         server_port=args.port,
         share=False,
         max_file_size=MAX_UPLOAD_BYTES,
-        css=CSS,
-        app_kwargs={"middleware": [Middleware(CachedForGood, folder=app.thumbnails.folder)]},
+        css=CSS + REVIEW_CSS,
+        app_kwargs={"middleware": [Middleware(ThumbnailGuard, folder=folder, check=lambda: app.engine.view)]},
     )
     return 0
+
+
+def warm_gradio() -> None:
+    """What Gradio does on its first event, done before the first visitor's: it switches
+    matplotlib (where installed) to a headless backend around every call, and the first time that
+    imports matplotlib's pyplot: 0.55 s of the first search (0.83 s against 0.13 s for the next)."""
+    from gradio.utils import MatplotlibBackendMananger
+
+    with MatplotlibBackendMananger():
+        pass
 
 
 if __name__ == "__main__":

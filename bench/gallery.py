@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.vectors import synthetic_codes
-from inference.index import GalleryIndex, load_index, save_index
+from inference.index import SIGNALS, GalleryIndex, load_index, save_index
 from inference.models import DEFAULT_MODELS_DIR, SearchModels
 from inference.policy import warm_up_in_background
 from inference.ranking import ann_threshold
@@ -130,9 +130,9 @@ def write_index(size: int, real: np.ndarray, folder: Path, models: SearchModels)
     names = [f"{i:07d}.jpg" for i in range(size)]
     index_file = folder / "gallery.npz"
     stamps = [(0, 0)] * size
-    save_index(
-        GalleryIndex(folder, names, stamps, codes, np.zeros(size, np.float32)), index_file, models.model_id
-    )
+    signals = np.full((size, SIGNALS), np.nan, np.float32)  # no detector ran: not recorded
+    index = GalleryIndex(folder, names, stamps, codes, np.zeros(size, np.float32), signals)
+    save_index(index, index_file, models.model_id)
     return index_file
 
 

@@ -100,7 +100,12 @@ def run_load(url: str, queries: list[str], clients: int, seconds: float) -> dict
 
 
 def start_app(
-    gallery: Path, models: Path, uploads: Path, extra: tuple[str, ...] = (), log: Path | None = None
+    gallery: Path,
+    models: Path,
+    uploads: Path,
+    extra: tuple[str, ...] = (),
+    log: Path | None = None,
+    cwd: Path = REPO_ROOT,
 ) -> tuple[subprocess.Popen, str]:
     """`python app.py` on a free loopback port; returns (process, url) once it answers.
     Its output goes to `log` (quoted in the error if it does not start)."""
@@ -110,7 +115,7 @@ def start_app(
     command = [sys.executable, "app.py", "--gallery", str(gallery), "--models", str(models)]
     command += ["--uploads", str(uploads), "--port", str(port), *extra]
     with open(log or os.devnull, "w") as output:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and process.poll() is None:

@@ -2,7 +2,7 @@
 
 python -m inference search "QUERY" --gallery DIR [--models DIR] [--top-k K] [--json]
 python -m inference evaluate --data DIR [--models DIR] [--approximate] [--json]
-python -m inference review --gallery DIR [--release NAME ...] [--revoke NAME ...] [--json]
+python -m inference review --gallery DIR [--release NAME ... | --revoke NAME ... | --released] [--json]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
 from inference.policy import POLICIES
 from inference.preprocess import ImageError
 from inference.ranking import SettingError
-from inference.review import ReviewError
+from inference.review import REVIEW_ORDERS, ReviewError
 from inference.search import QueryError
 
 
@@ -75,9 +75,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     review.add_argument("--gallery", type=Path, required=True)
     review.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
     review.add_argument("--json", action="store_true")
+    review.add_argument(
+        "--order", choices=REVIEW_ORDERS, default="likeliest mistakes", help="lowest P(child) first, or name"
+    )
+    review.add_argument(
+        "--explain",
+        action="store_true",
+        help="say which of the detector's signals withholds each photo (about 0.15 s a photo)",
+    )
     actions = review.add_mutually_exclusive_group()
     actions.add_argument("--release", nargs="+", metavar="NAME", default=[], help="photos that show no child")
     actions.add_argument("--revoke", nargs="+", metavar="NAME", default=[], help="take releases back")
+    actions.add_argument("--released", action="store_true", help="list only the photos released so far")
     args = parser.parse_args(argv)
     if getattr(args, "top_k", 1) < 1:
         parser.error("--top-k must be at least 1")
@@ -111,29 +120,31 @@ def run_review(args: argparse.Namespace) -> dict:
     from inference.search import SearchEngine
 
     engine = SearchEngine(args.gallery, SearchModels(args.models), progress=not args.json)
-    changed = (
-        engine.release(args.release or args.revoke, revoke=bool(args.revoke))
-        if (args.release or args.revoke)
-        else []
-    )
-    queue = engine.review_queue()
+    names = args.release or args.revoke
+    changed = engine.release(names, revoke=bool(args.revoke), tool="cli") if names else []
+    queue = engine.review_queue(args.order)
     waiting = [item for item in queue if not item.released]
+    listed = [item for item in queue if item.released] if args.released else queue
+
+    def described(item) -> dict:
+        return {**item.to_json(), **({"signals": engine.explain(item).to_json()} if args.explain else {})}
+
     response = {
         "gallery": str(args.gallery),
         "waiting": len(waiting),
         "released": len(queue) - len(waiting),
         "changed": [item.to_json() for item in changed],
-        "withheld": [item.to_json() for item in queue],
+        "withheld": [described(item) for item in listed],
     }
     if not args.json:
         for item in changed:
             print(f"{'released' if item.released else 'back under review'}: {item.name}")
         released = len(queue) - len(waiting)
         print(f"{len(waiting)} photo(s) wait for review, {released} released, in {args.gallery}")
-        for item in queue:
-            print(
-                f"{'released' if item.released else 'waiting '}  P(child) {item.probability:.2f}  {item.name}"
-            )
+        for item in listed:
+            why = f"  {engine.explain(item).sentence}" if args.explain else ""
+            state = "released" if item.released else "waiting "
+            print(f"{state}  P(child) {item.probability:.2f}  {item.name}{why}")
     return response
 
 

@@ -26,11 +26,17 @@ import numpy as np
 from tqdm import tqdm
 
 from inference.atomic import atomic_write, remove_stale_temp_files
+from inference.faces import FACE_FEATURES
 from inference.models import SearchModels
 from inference.preprocess import IMAGE_SUFFIXES, ImageError, load_image
 from inference.vectors import Int8Rows, npz_member_map
 
-SCHEMA_VERSION = 3  # 2: child probability from the face-aware detector; 3: int8 codes (inference/vectors.py)
+#: 2: child probability from the face-aware detector; 3: int8 codes (inference/vectors.py);
+#: 4: the detector's signals per row (its reasons in the review queue). 3 is read too, its signals
+#: unknown (NaN): nothing is embedded again for them.
+SCHEMA_VERSION = 4
+READABLE_SCHEMAS = (3, 4)
+SIGNALS = 2 + FACE_FEATURES  # the detector's head logits, then its face features
 BATCH_SIZE = 16
 CHECKPOINT_EVERY = 256  # images embedded between checkpoints, at least
 #: ...and embedding between checkpoints takes at least this many times as long
@@ -43,13 +49,15 @@ CHECKPOINT_WORK_PER_SAVE = 4.0
 @dataclass
 class GalleryIndex:
     """names [N] (paths relative to the gallery), vectors [N, D] (int8 codes; memory-mapped
-    when loaded), child_probability [N]."""
+    when loaded), child_probability [N], signals [N, SIGNALS] (the detector's inputs; NaN where
+    not recorded: faces not looked for, or an index of schema 3)."""
 
     gallery: Path
     names: list[str]
     stamps: Sequence[tuple[int, int]]  # (size, mtime_ns) per file; a `FileStamps` when loaded
     vectors: Int8Rows
     child_probability: np.ndarray
+    signals: np.ndarray
     skipped: list[str] = field(default_factory=list)  # "path: reason"
 
     @property
@@ -142,19 +150,21 @@ def load_index(path: Path, gallery: Path, model_id: str) -> GalleryIndex | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            if meta.get("schema") != SCHEMA_VERSION or meta.get("model_id") != model_id:
+            if meta.get("schema") not in READABLE_SCHEMAS or meta.get("model_id") != model_id:
                 return None
             names = data["names"].tolist()  # Python str and int: tolist is ~10x faster than a loop
             stamps = FileStamps(data["stamps"])
             child, scales = data["child_probability"], data["scales"]
+            unknown = np.full((len(names), SIGNALS), np.nan, np.float32)
+            signals = data["signals"] if "signals" in data.files else unknown
         vectors = Int8Rows(npz_member_map(path, "codes"), scales)
-        if not (len(names) == len(stamps) == len(vectors) == len(child)):
+        if not (len(names) == len(stamps) == len(vectors) == len(child) == len(signals)):
             return None
         if vectors.sha256() != meta.get("vectors_sha256"):
             return None
     except (OSError, ValueError, KeyError, json.JSONDecodeError, EOFError, zipfile.BadZipFile):
         return None
-    return GalleryIndex(gallery, names, stamps, vectors, child)  # type: ignore[arg-type]
+    return GalleryIndex(gallery, names, stamps, vectors, child, signals)  # type: ignore[arg-type]
 
 
 def save_index(index: GalleryIndex, path: Path, model_id: str) -> None:
@@ -173,6 +183,7 @@ def save_index(index: GalleryIndex, path: Path, model_id: str) -> None:
             codes=index.vectors.codes,
             scales=index.vectors.scales,
             child_probability=index.child_probability,
+            signals=index.signals,
         )
 
 
@@ -183,7 +194,7 @@ def _stamp_array(stamps: Sequence[tuple[int, int]]) -> np.ndarray:
 
 
 def _empty(gallery: Path, dim: int) -> GalleryIndex:
-    return GalleryIndex(gallery, [], [], Int8Rows.empty(dim), np.zeros(0, np.float32))
+    return GalleryIndex(gallery, [], [], Int8Rows.empty(dim), np.zeros(0, np.float32), np.zeros((0, SIGNALS)))
 
 
 def _keep(index: GalleryIndex, keep: list[int]) -> GalleryIndex:
@@ -195,18 +206,21 @@ def _keep(index: GalleryIndex, keep: list[int]) -> GalleryIndex:
         [index.stamps[i] for i in keep],
         index.vectors.take(keep),
         index.child_probability[keep],
+        index.signals[keep],
         index.skipped,
     )
 
 
-def _append(index: GalleryIndex, names, stamps, vectors: list[Int8Rows], child: list[np.ndarray]):
-    """A new index: `index` plus rows (vectors and child as lists of [k, D] / [k] blocks)."""
+def _append(index: GalleryIndex, names, stamps, vectors: list[Int8Rows], child: list[np.ndarray], signals):
+    """A new index: `index` plus rows (vectors, child and signals as lists of [k, D] / [k] /
+    [k, SIGNALS] blocks)."""
     return GalleryIndex(
         index.gallery,
         index.names + names,
         [*index.stamps, *stamps],
         Int8Rows.concatenate([index.vectors, *vectors]),
         np.concatenate([index.child_probability, *child]),
+        np.concatenate([index.signals, *signals]).reshape(-1, SIGNALS).astype(np.float32),
         index.skipped,
     )
 
@@ -250,12 +264,14 @@ def _prefetched(decode, batches: list[list[str]]):
 
 
 def embed_decoded(models: SearchModels, decoded: Decoded):
-    """A decoded batch -> (ok names, vectors [K, D], child [K], skipped reasons)."""
+    """A decoded batch -> (ok names, vectors [K, D], child [K], signals [K, SIGNALS], skipped reasons)."""
     if not decoded.names:
         dim = models.manifest.vector_dim
-        return decoded.names, np.zeros((0, dim), np.float32), np.zeros(0, np.float32), decoded.skipped
+        empty = np.zeros((0, dim), np.float32), np.zeros(0, np.float32), np.zeros((0, SIGNALS), np.float32)
+        return decoded.names, *empty, decoded.skipped
     vectors, heads = models.embed_images(decoded.pixels)
-    return decoded.names, vectors, models.child_probability(decoded.images, heads), decoded.skipped
+    child, signals = models.detector_signals(decoded.images, heads)
+    return decoded.names, vectors, child, signals, decoded.skipped
 
 
 class _Checkpoint:
@@ -304,9 +320,10 @@ def update_index(
     names: list[str] = []
     vectors: list[Int8Rows] = []
     child: list[np.ndarray] = []
+    signals: list[np.ndarray] = []
 
     def current() -> GalleryIndex:
-        return _append(index, names, [found[n] for n in names], vectors, child)
+        return _append(index, names, [found[n] for n in names], vectors, child, signals)
 
     checkpoint = _Checkpoint(lambda: save_index(current(), path, models.model_id))
     bar = tqdm(
@@ -316,10 +333,11 @@ def update_index(
     done = 0
     decoding = _prefetched(partial(decode_files, models, gallery), batches)
     for batch, decoded in zip(batches, decoding, strict=True):
-        ok, batch_vectors, batch_child, bad = embed_decoded(models, decoded)
+        ok, batch_vectors, batch_child, batch_signals, bad = embed_decoded(models, decoded)
         names += ok
         vectors.append(Int8Rows.quantize(batch_vectors))
         child.append(batch_child)
+        signals.append(batch_signals)
         skipped += bad
         done += len(batch)
         bar.update(len(batch))

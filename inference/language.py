@@ -16,7 +16,7 @@ probability of at least `CONFIDENT`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ def _identifier():
     return identifier
 
 
+@lru_cache(maxsize=4096)  # a search asks twice (its notice, the policy's net) of the same text
 def identify(text: str) -> tuple[str, float]:
     """(ISO 639-1 code, probability) of the likeliest of the Latin and Cyrillic `LANGUAGES`."""
     language, probability = _identifier().classify(text)

@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from inference.detector import Explanation
+from inference.faces import FACE_FEATURES, FaceModels
 from inference.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
-from inference.faces import FaceModels
 from inference.manifest import read_manifest, verify_checksums
 from inference.policy import QueryNet
-from inference.preprocess import SERVED_VIEWS, resized_short_side, served_views
+from inference.preprocess import SERVED_VIEWS, load_image, resized_short_side, served_views
 from inference.sessions import (  # noqa: F401 (re-exported: the CLI, export and tests import them here)
     EXPORT_COMMAND,
     REBUILD_HINT,
@@ -147,15 +148,31 @@ class SearchModels:
         return vectors, heads
 
     def child_probability(self, images: list, head_logits: np.ndarray) -> np.ndarray:
-        """P(child) [N] of PIL RGB images given their detector head logits [N, 2].
-        An image that no faces could lift to the threshold is not searched for faces:
-        its value is that upper bound (under the threshold: allowed, as it would be)."""
+        """P(child) [N] of PIL RGB images given their detector head logits [N, 2]."""
+        return self.detector_signals(images, head_logits)[0]
+
+    def detector_signals(self, images: list, head_logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(P(child) [N], signals [N, 2 + FACE_FEATURES]: the head logits, then the face features)
+        of PIL RGB images given their detector head logits [N, 2]. An image that no faces could
+        lift to the threshold is not searched for faces: its P is that upper bound (under the
+        threshold: allowed, as it would be) and its face features NaN (not looked for)."""
         probability = self.detector.upper_bound(head_logits)
+        faces = np.full((len(images), FACE_FEATURES), np.nan, np.float32)
         look = np.nonzero(probability >= self.detector.threshold)[0]
         if len(look):
-            faces = np.stack(list(self._face_pool.map(self.faces.features, [images[i] for i in look])))
-            probability[look] = self.detector.probability(head_logits[look], faces)
-        return probability
+            faces[look] = np.stack(list(self._face_pool.map(self.faces.features, [images[i] for i in look])))
+            probability[look] = self.detector.probability(head_logits[look], faces[look])
+        return probability, np.column_stack([head_logits, faces]).astype(np.float32)
+
+    def explain_detector(self, path: Path, signals: np.ndarray | None = None) -> Explanation:
+        """Why the detector judges the picture at `path` as it does (inference/detector.py):
+        from its indexed `signals` [2 + FACE_FEATURES] where they hold its faces, else computed
+        afresh (decoded and embedded as indexing does, its faces searched: about 0.15 s)."""
+        if signals is not None and not np.isnan(signals).any():
+            return self.detector.explain(signals[:2], signals[2:])
+        image = load_image(path, at_least=self.decode_at_least)
+        _, heads = self.embed_images(self.preprocess(image)[None])
+        return self.detector.explain(heads[0], self.faces.features(image))
 
     def embed_texts(self, texts: list[str], english: list[bool] | None = None) -> np.ndarray:
         """texts -> text vectors [N, D] (fusion weights included). With a multilingual encoder,
@@ -166,9 +183,14 @@ class SearchModels:
         """texts -> their text vectors and, where the model has a multilingual encoder that exports
         them, its own vectors (the content policy's semantic net reads those)."""
         outputs = self._text_session.run(None, self.text_feeds(texts, english))
+        where = self._multilingual_output
+        return QueryVectors(outputs[0], None if where is None else outputs[where])
+
+    @cached_property
+    def _multilingual_output(self) -> int | None:
+        """Where the text encoder gives the multilingual encoder's own vectors (None: it does not)."""
         names = [output.name for output in self._text_session.get_outputs()]
-        multilingual = outputs[names.index(MULTILINGUAL_OUTPUT)] if MULTILINGUAL_OUTPUT in names else None
-        return QueryVectors(outputs[0], multilingual)
+        return names.index(MULTILINGUAL_OUTPUT) if MULTILINGUAL_OUTPUT in names else None
 
     def probabilities(self, text_vectors: np.ndarray, image_vectors: np.ndarray) -> np.ndarray:
         """Calibrated match probabilities [Q, N]."""

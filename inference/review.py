@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,8 @@ from inference.sessions import file_sha256
 
 RELEASES_FILE = ".photo-search-releases.json"
 RELEASES_VERSION = 1
+#: Every release and revoke, one JSON object a line, appended and never rewritten.
+AUDIT_FILE = ".photo-search-audit.jsonl"
 
 
 class ReviewError(ValueError):
@@ -72,6 +74,56 @@ class Withheld:
             "released": self.released,
             "reason": self.reason,
         }
+
+
+#: How the review queue may be ordered: the likeliest mistakes (lowest P(child)) first, or by name.
+REVIEW_ORDERS: dict[str, Callable[[Withheld], tuple[float, str]]] = {
+    "likeliest mistakes": lambda item: (item.probability, str(item.path)),
+    "name": lambda item: (0.0, str(item.path)),
+}
+
+
+def audit_path(gallery: Path) -> Path:
+    return gallery / AUDIT_FILE
+
+
+def who(tool: str) -> str:
+    """The tool that acts, as the audit log names it: the app, or the CLI with the
+    operating-system user who ran it."""
+    if tool != "cli":
+        return tool
+    import getpass
+
+    try:
+        return f"cli (user {getpass.getuser()})"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return f"cli (uid {os.getuid()})"
+
+
+def append_audit(gallery: Path, action: str, entries: Sequence[tuple[str, str]], tool: str) -> None:
+    """Append one line per photo to the gallery's audit log: time (UTC), `action` ("release" or
+    "revoke"), the photo's name and content hash (`entries`: (name, sha256)), and `tool`. Opened
+    for appending only and synced: lines are added, never rewritten."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    lines = "".join(
+        json.dumps({"time": stamp, "action": action, "photo": name, "sha256": sha, "tool": tool}) + "\n"
+        for name, sha in entries
+    )
+    fd = os.open(audit_path(gallery), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, lines.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_audit(gallery: Path) -> list[dict]:
+    """The audit log's entries, oldest first ([] where none was written)."""
+    try:
+        text = audit_path(gallery).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def releases_path(gallery: Path) -> Path:

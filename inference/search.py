@@ -9,15 +9,15 @@ turns the top K scores into calibrated probabilities.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from inference.dataset import read_table
-from inference.index import GalleryIndex, index_path, update_index
+from inference.detector import Explanation
+from inference.index import GalleryPaths, index_path, update_index
 from inference.language import language_notice, query_language
 from inference.milvus_store import MilvusRanker, collection_name
 from inference.models import QueryVectors, SearchModels
@@ -26,17 +26,25 @@ from inference.policy import (
     POLICIES,
     query_verdict,
     query_verdicts,
-    restricted_images,
     warm_up,
     warm_up_in_background,
 )
 from inference.preprocess import load_image
 from inference.ranking import Ranker, build_ranker, single_thread_blas
 from inference.ranking import ann_threshold as ann_threshold_setting
-from inference.review import ReviewError, Withheld, read_releases, release_for, released_names, write_releases
+from inference.review import (
+    REVIEW_ORDERS,
+    ReviewError,
+    Withheld,
+    append_audit,
+    read_releases,
+    release_for,
+    who,
+    write_releases,
+)
+from inference.sessions import file_sha256
 from inference.vectors import Int8Rows
-
-CAPTIONS_FILE = "captions.csv"  # optional, in a gallery: columns image, caption
+from inference.withheld import Decision, decide, decision_stamp
 
 
 class QueryError(ValueError):
@@ -80,23 +88,6 @@ class SearchResponse:
         }
 
 
-def known_captions(gallery: Path) -> dict[str, list[str]]:
-    """Captions people wrote for gallery images, keyed like the index (paths relative
-    to the gallery): `captions.csv` in the gallery (columns image, caption), or the
-    data set's `test_queries.csv` beside a `test_images` folder. Raises DataError
-    naming the file for a captions file that cannot be read."""
-    own = gallery / CAPTIONS_FILE
-    if own.is_file():
-        frame = read_table(own, ["image", "caption"])
-        keys = frame["image"].map(lambda name: Path(name).as_posix())
-        return frame["caption"].groupby(keys).apply(list).to_dict()
-    queries = gallery.parent / "test_queries.csv"
-    if gallery.name == "test_images" and queries.is_file():
-        frame = read_table(queries, ["query_text", "image"], sep="|", index_col=0)
-        return frame.groupby("image")["query_text"].apply(list).to_dict()
-    return {}
-
-
 def normalize_query(query: str) -> str:
     """Collapse whitespace and drop control characters; raise QueryError if blank."""
     cleaned = "".join(ch if ch.isprintable() else " " for ch in query)
@@ -120,6 +111,8 @@ class GalleryPart:
     ranker: Ranker  # over `vectors`: exact, or approximate for large galleries
     flagged: np.ndarray  # [n] bool: no caption, and the detector says child (released or not)
     child_probability: np.ndarray  # [n] the detector's P(child)
+    signals: np.ndarray | None = None  # [n, SIGNALS] its inputs where recorded (inference/index.py)
+    stamp: tuple = ()  # the releases and captions files as `restricted` was decided (withheld.py)
 
 
 @dataclass(frozen=True)
@@ -170,6 +163,11 @@ class GalleryView:
 
     def __len__(self) -> int:
         return int(self._starts[-1])
+
+    def part_row(self, row: int) -> tuple[GalleryPart, int]:
+        """(the part holding view row `row`, its row in that part)."""
+        part = int(self.part_of(np.array([row]))[0])
+        return self.parts[part], row - int(self._starts[part])
 
     def part_of(self, rows: np.ndarray) -> np.ndarray:
         """Index of the part holding each of `rows` [R]; a row's place in it is row - _starts[part]."""
@@ -255,15 +253,56 @@ class SearchEngine:
         single_thread_blas()
         warm_up_in_background()  # the policy's dictionaries load while the gallery does
         self._refresh_lock = threading.Lock()  # one index writer at a time
-        self.view = GalleryView(())
-        if view is not None:
-            self.view = view
-        else:
+        self._decide_lock = threading.RLock()  # one re-decision at a time (never waits on indexing)
+        self._listeners: list[Callable[[GalleryView], None]] = []
+        self._explained: dict[tuple, Explanation] = {}  # review reasons, per file version
+        self._explained_lock = threading.Lock()
+        self._view = view if view is not None else GalleryView(())
+        if view is None:
             self.refresh(progress=progress)
 
     @property
     def gallery(self) -> Path:
         return self.galleries[0]
+
+    @property
+    def view(self) -> GalleryView:
+        """The current snapshot, its withheld photos decided on the releases and captions as they
+        are now: a release, a revoke or a caption written by any process (the CLI, another app)
+        is obeyed by the next read, without a restart (inference/withheld.py)."""
+        view = self._view
+        if not any(self._stale(part) for part in view.parts):
+            return view
+        with self._decide_lock:
+            view = self._view  # another thread may have decided while this one waited
+            parts = tuple(self._redecided(part) if self._stale(part) else part for part in view.parts)
+            if any(new is not old for new, old in zip(parts, view.parts, strict=True)):
+                self._swap(GalleryView(parts))
+        return self._view
+
+    def on_view_change(self, listener: Callable[[GalleryView], None]) -> None:
+        """Call `listener(view)` each time a new snapshot serves (a refresh, a re-decision): the
+        app prunes the thumbnails of photos withheld since."""
+        self._listeners.append(listener)
+
+    def _swap(self, view: GalleryView) -> None:
+        self._view = view
+        for listener in self._listeners:
+            listener(view)
+
+    @staticmethod
+    def _stale(part: GalleryPart) -> bool:
+        return part.gallery is not None and part.stamp != decision_stamp(part.gallery)
+
+    def _redecided(self, part: GalleryPart) -> GalleryPart:
+        """`part` with its photos decided again (nothing re-read but the captions and releases).
+        A shared store keeps its rows: what is shown is read from the view's flags."""
+        assert part.gallery is not None and isinstance(part.paths, GalleryPaths)
+        decision = self._decision(part.gallery, part.paths.names, part.child_probability)
+        return replace(part, restricted=decision.restricted, flagged=decision.flagged, stamp=decision.stamp)
+
+    def _decision(self, gallery: Path, names: Sequence[str], child_probability: np.ndarray) -> Decision:
+        return decide(gallery, names, child_probability, self.models.detector.threshold, self.policy)
 
     def refresh(self, progress: bool = True, on_progress=None, only: list[Path] | None = None) -> None:
         """Re-scan the folders (or `only` those), embedding only new or changed files;
@@ -278,29 +317,34 @@ class SearchEngine:
                     continue
                 rescan = only is None or gallery in only or gallery not in kept
                 parts.append(self._part(gallery, progress, on_progress) if rescan else kept[gallery])
-            self.view = GalleryView(tuple(parts))
+            with self._decide_lock:
+                self._swap(GalleryView(tuple(parts)))
             for part in parts:  # no search starts on the old view from here on
                 part.ranker.retire()
 
     def _part(self, gallery: Path, progress: bool, on_progress) -> GalleryPart:
         index = update_index(self.models, gallery, self.cache_dir, progress, on_progress)
         index_file = index_path(self.models, gallery, self.cache_dir)
-        restricted, flagged = self._decide(index)
+        decision = self._decision(gallery, index.names, index.child_probability)
         if self.store is None:
             ranker: Ranker = saved_ranker(self.models, index.vectors, self.ann_threshold, index_file)
         else:
             name = collection_name(gallery, f"{self.models.model_id}|{self.policy}")
-            ranker = MilvusRanker(self.store, name, index.paths, index.vectors, restricted, index.stamps)
+            ranker = MilvusRanker(
+                self.store, name, index.paths, index.vectors, decision.restricted, index.stamps
+            )
         return GalleryPart(
             gallery,
             index.paths,
             index.stamps,
             index.vectors,
-            restricted,
+            decision.restricted,
             list(index.skipped),
             ranker,
-            flagged,
+            decision.flagged,
             index.child_probability,
+            index.signals,
+            decision.stamp,
         )
 
     @classmethod
@@ -337,33 +381,49 @@ class SearchEngine:
         )
         return cls([], models, ann_threshold=ann_threshold, view=GalleryView((part,)))
 
-    def _decide(self, index: GalleryIndex) -> tuple[np.ndarray, np.ndarray]:
-        """(restricted [n], flagged [n]) for an index's rows: withheld now, and withheld by
-        the detector unless a person released it (inference/review.py)."""
-        if self.policy == "off":
-            return np.zeros(len(index.names), bool), np.zeros(len(index.names), bool)
-        captions = known_captions(index.gallery)
+    def review_queue(self, order: str = "likeliest mistakes") -> list[Withheld]:
+        """Photos the detector withholds, each with P(child) and whether a person released it;
+        `order`: "likeliest mistakes" (lowest P(child) first) or "name"."""
         threshold = self.models.detector.threshold
-        uncaptioned = np.array([name not in captions for name in index.names], dtype=bool)
-        flagged = uncaptioned & (index.child_probability >= threshold)
-        released = released_names(index.gallery, [n for n, f in zip(index.names, flagged, strict=True) if f])
-        restricted = restricted_images(index.names, captions, index.child_probability, threshold, released)
-        return restricted, flagged
-
-    def review_queue(self) -> list[Withheld]:
-        """Photos the detector withholds, each with P(child) and whether a person released it."""
-        threshold = self.models.detector.threshold
-        return [
+        queue = [
             Withheld(part.gallery, _name(part, row), float(part.child_probability[row]), threshold,
                      not bool(part.restricted[row]))
             for part in self.view.parts
             if part.gallery is not None
             for row in np.nonzero(part.flagged)[0].tolist()
         ]  # fmt: skip
+        if order not in REVIEW_ORDERS:
+            raise ValueError(f"unknown review order {order!r}; choose from {', '.join(REVIEW_ORDERS)}")
+        return sorted(queue, key=REVIEW_ORDERS[order])
 
-    def release(self, images: Sequence[str | Path], revoke: bool = False) -> list[Withheld]:
-        """Record a person's release of withheld photos (`revoke`: take releases back), then
-        re-decide those galleries. `images`: names as the queue lists them, or paths. All or
+    def explain(self, item: Withheld) -> Explanation:
+        """Which of the detector's signals withholds `item`, with its value (computed from the photo
+        once per version of the file: decoding it and searching its faces takes about 0.15 s)."""
+        info = item.path.stat()
+        key = (str(item.path), info.st_size, info.st_mtime_ns)
+        with self._explained_lock:
+            known = self._explained.get(key)
+        if known is None:
+            known = self.models.explain_detector(item.path, self._signals(item.path))
+            with self._explained_lock:
+                self._explained[key] = known
+        return known
+
+    def _signals(self, path: Path) -> np.ndarray | None:
+        """The detector's signals [SIGNALS] indexed for `path`, where the index has them."""
+        view = self.view
+        row = view.row_of.get(path.resolve())
+        if row is None:
+            return None
+        part, local = view.part_row(row)
+        return None if part.signals is None else part.signals[local]
+
+    def release(
+        self, images: Sequence[str | Path], revoke: bool = False, tool: str = "library"
+    ) -> list[Withheld]:
+        """Record a person's release of withheld photos (`revoke`: take releases back); the next read
+        of the view decides those galleries again. Each is appended to the gallery's audit log with
+        `tool` ("app", "cli": review.who). `images`: names as the queue lists them, or paths. All or
         nothing: raises ReviewError, one line per photo that cannot be released, and records none."""
         view, problems, chosen = self.view, [], []
         for image in images:
@@ -386,7 +446,10 @@ class SearchEngine:
                 else:
                     releases[name] = release_for(gallery / name)
             write_releases(gallery, releases)
-        self.refresh(progress=False, only=list(by_gallery))
+            hashes = [(name, releases[name].sha256 if name in releases else file_sha256(gallery / name))
+                      for name in names]  # fmt: skip
+            append_audit(gallery, "revoke" if revoke else "release", hashes, who(tool))
+        # the next read of the view decides those folders again, as it would for another process
         return [item for item in self.review_queue() if item.name in by_gallery.get(item.gallery, [])]
 
     def _locate(self, view: GalleryView, image: str | Path) -> tuple[GalleryPart, int] | str:
@@ -397,8 +460,7 @@ class SearchEngine:
         row = next((view.row_of[c.resolve()] for c in candidates if c.resolve() in view.row_of), None)
         if row is None:
             return f"{image}: not in the gallery (use a name as `review` lists it)"
-        part_index = int(view.part_of(np.array([row]))[0])
-        part, local = view.parts[part_index], row - int(view._starts[part_index])
+        part, local = view.part_row(row)
         if part.flagged[local]:
             return part, local
         if part.restricted[local]:
@@ -407,6 +469,14 @@ class SearchEngine:
 
     def __len__(self) -> int:
         return len(self.view)
+
+    def warm_up(self) -> None:
+        """Load now what a first search would load: the policy's readings, the text encoder and
+        the scoring head (sessions are made on first use), so a visitor's first answer after a
+        start is no slower than the next."""
+        warm_up()
+        vectors = self.models.embed_queries(["a dog runs through the snow"]).vectors
+        self.models.probabilities(vectors, vectors)
 
     def searchable(self, queries: list[str]) -> list[bool]:
         """Whether each of `queries` would be searched (the policy's verdict, its semantic net

@@ -48,6 +48,25 @@ def test_restricted_blank_and_cutoff_messages(app):
     assert items == [] and "empty" in status
     items, status, _ = app.search("a dog", 10, 1.0)
     assert items == [] and "lower the cut-off" in status
+    # a query in another language has no probability to cut: it says so, and shows its ranking
+    items, status, _ = app.search("собака бежит по траве", 10, 1.0)
+    assert items and "cut-off does not apply" in status and "Searched in Russian" in status
+    items, status, _ = app.search("собака бежит по траве", 10, 0.0)
+    assert items and "cut-off" not in status
+
+
+def test_thumbnails_of_very_large_photos_are_decoded_small(tmp_path, test_image_paths):
+    from PIL import Image
+
+    from inference.preprocess import load_image
+    from inference.tiles import THUMBNAIL_SIZE, thumbnail
+
+    big = tmp_path / "wallpaper.jpg"
+    with Image.open(test_image_paths[0]) as photo:
+        photo.convert("RGB").resize((5120, 2880)).save(big, quality=90)
+    decoded = load_image(big, at_least=(0, THUMBNAIL_SIZE))  # what thumbnail() decodes
+    assert THUMBNAIL_SIZE <= max(decoded.size) <= 2 * THUMBNAIL_SIZE  # 1/4 scale in the decoder
+    assert max(thumbnail(big).size) == THUMBNAIL_SIZE
 
 
 def test_api_returns_disclaimer_tile_for_child_query(app):

@@ -124,7 +124,7 @@ def test_gradio_client_search_endpoint(running_app):
     assert [item["caption"] for item in restricted] == [DISCLAIMER]
 
 
-def test_result_pictures_are_static_files_browsers_keep(running_app):
+def test_result_pictures_are_static_files_browsers_check_again(running_app):
     import json
 
     import httpx
@@ -138,7 +138,11 @@ def test_result_pictures_are_static_files_browsers_keep(running_app):
         assert all("/thumbnails-strict/" in url for url in urls), urls
         first = client.get(urls[0])
         assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
-        assert first.headers["cache-control"] == "public, max-age=31536000, immutable"
+        # kept by a browser for a minute at most (a photo withheld since lives in no cache longer),
+        # then asked again and answered "not modified" while it stands: a few bytes, not the picture
+        assert first.headers["cache-control"] == "private, max-age=60"
+        again = client.get(urls[0], headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304 and not again.content
         assert client.get("/gradio_api/file=/etc/passwd").status_code == 403  # nothing else is exposed
 
 
@@ -146,6 +150,11 @@ def test_result_pictures_are_static_files_browsers_keep(running_app):
 def test_a_phone_sees_every_result_and_the_examples_by_the_search_box(start_app, uncaptioned_gallery):
     from playwright.sync_api import expect, sync_playwright
 
+    # the owner's captions say what each photo shows (none names a child): every photo is shown
+    # and can be searched from; one caption for all, so the examples stay the generic ones
+    names = sorted(path.name for path in uncaptioned_gallery.glob("*.jpg"))
+    captions = "".join(f"{name},a photo\n" for name in names)
+    (uncaptioned_gallery / "captions.csv").write_text("image,caption\n" + captions)
     url = start_app(uncaptioned_gallery)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
@@ -175,29 +184,98 @@ def test_a_phone_sees_every_result_and_the_examples_by_the_search_box(start_app,
             whole = captions.first.evaluate("el => el.scrollWidth <= el.clientWidth")
             assert whole
         page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
+
+        page.evaluate("window.scrollTo(0, 0)")
+        box.fill("a man on a bicycle")  # a typed search: the results come into view by themselves
+        box.press("Enter")
+        expect(page.locator("#status")).to_contain_text("Results for “a man on a bicycle”", timeout=30_000)
+        expect(images.first).to_be_in_viewport(timeout=5_000)
+        page.screenshot(path=str(ARTIFACTS / "phone-search.png"))  # the screen as it is, not the page
+        images.first.click()  # and after "find similar"
+        expect(page.locator(PREVIEW)).to_be_visible()
+        page.wait_for_timeout(500)  # the selection reaches the server (its own event)
+        page.get_by_role("button", name="Find similar to the selected result").click()
+        expect(page.locator("#status")).to_contain_text("images most like", timeout=30_000)
+        expect(page.locator("#results img").first).to_be_in_viewport(timeout=5_000)
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def people_gallery(data_dir: Path, tmp_path_factory) -> Path:
+    """150 training photos nobody captioned, most of them of people: the detector withholds
+    dozens of them (the review queue over several pages)."""
+    folder = tmp_path_factory.mktemp("people")
+    for path in sorted((data_dir / "train_images").glob("*.jpg"))[-150:]:
+        shutil.copy(path, folder / path.name)
+    return folder
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed (.ci/run installs it)")
-def test_the_owner_releases_a_withheld_photo_in_the_browser(start_app, uncaptioned_gallery):
+def test_the_owner_reviews_a_queue_of_pages_in_the_browser(start_app, people_gallery):
     from playwright.sync_api import expect, sync_playwright
 
-    url = start_app(uncaptioned_gallery)  # on loopback: the owner's own machine
+    url = start_app(people_gallery)  # on loopback: the owner's own machine
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser, page = _open(playwright, url, {"width": 1280, "height": 1000})
-        section = page.get_by_text("Review withheld photos (")
-        label = section.first.inner_text()
-        waiting = int(label.split("(")[1].split()[0])
-        assert waiting > 0, label
-        section.first.click()
+        waiting = _waiting(page)
+        assert waiting >= 60, waiting
+        pages = -(-waiting // 24)
+        page.get_by_text("Review withheld photos (").first.click()
         page.locator("#review-show").click()
-        expect(page.locator("#review-gallery img")).to_have_count(waiting, timeout=30_000)
-        expect(page.locator("#review-status")).to_contain_text(f"{waiting} photo(s) withheld")
-        page.locator("#review-choices input[type=checkbox]").first.check()
+        expect(page.locator("#review-page")).to_have_text(f"Page 1 of {pages}", timeout=60_000)
+        expect(page.locator("#review-status")).to_contain_text(f"{waiting} photo(s) wait for review")
+        page.locator("#review-next").click()
+        expect(page.locator("#review-page")).to_have_text(f"Page 2 of {pages}", timeout=60_000)
+        tiles = page.locator("#review-grid figure")
+        expect(tiles).to_have_count(24)
+        # the reason, on tap: the signal, P(child) and the threshold
+        page.locator("#review-tile-0 summary").click()
+        expect(page.locator("#review-tile-0")).to_contain_text("threshold")
+        page.screenshot(path=str(ARTIFACTS / "review-queue.png"), full_page=True)
+
+        page.locator("#review-tile-0 input.tick").check()  # released from its own tile
         page.locator("#review-release").click()
         expect(page.locator("#review-status")).to_contain_text("Released 1 photo(s)", timeout=30_000)
         expect(page.get_by_text(f"Review withheld photos ({waiting - 1} waiting)")).to_be_visible()
-        expect(page.locator("#review-gallery img")).to_have_count(waiting - 1)
-        page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
+
+        page.get_by_text("Released photos").click()  # and taken back in the app
+        released = page.locator("#review-released input[type=checkbox]")
+        expect(released).to_have_count(1)
+        released.first.check()
+        page.locator("#review-revoke").click()
+        expect(page.locator("#review-status")).to_contain_text("1 release(s) taken back", timeout=30_000)
+        expect(page.get_by_text(f"Review withheld photos ({waiting} waiting)")).to_be_visible()
+
+        asked: list[str] = []  # the whole page, after a confirmation that gives the count
+
+        def answer(dialog) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if len(asked) > 1 else dialog.dismiss()  # no the first time, yes then
+
+        page.on("dialog", answer)
+        page.locator("#review-release-page").click()
+        expect(page.locator("#review-status")).to_contain_text("Nothing was released", timeout=30_000)
+        page.locator("#review-release-page").click()
+        expect(page.get_by_text(f"Review withheld photos ({waiting - 24} waiting)")).to_be_visible(
+            timeout=30_000
+        )
+        assert asked == ["Release all 24 photo(s) on this page?"] * 2
+        page.locator("#review-undo").click()
+        expect(page.get_by_text(f"Review withheld photos ({waiting} waiting)")).to_be_visible(timeout=30_000)
+
+        page.locator("#review-tile-1 input.tick").check()
+        page.locator("#review-release").click()
+        expect(page.locator("#review-status")).to_contain_text("Released 1 photo(s)", timeout=30_000)
+        page.reload()  # the count is worked out on each view
+        assert _waiting(page) == waiting - 1
         browser.close()
+
+
+def _waiting(page) -> int:
+    """The count in the review section's title, once the page's load has filled it in."""
+    from playwright.sync_api import expect
+
+    section = page.get_by_text("Review withheld photos (")
+    expect(section.first).to_be_visible(timeout=30_000)
+    return int(section.first.inner_text().split("(")[1].split()[0])

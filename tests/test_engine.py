@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.index import index_path, load_index, update_index
+from inference.index import READABLE_SCHEMAS, index_path, load_index, update_index
 from inference.models import SearchModels
 from inference.policy import DISCLAIMER
 from inference.ranking import top_k
@@ -105,7 +105,7 @@ def _rewrite_index(path, change: str) -> None:
         arrays = {key: data[key] for key in data.files}
     meta = json.loads(str(arrays["meta"]))
     if change == "schema":
-        meta["schema"] -= 1
+        meta["schema"] = min(READABLE_SCHEMAS) - 1  # a schema this code no longer reads
     elif change == "model":
         meta["model_id"] = "0" * 16
     else:  # vectors changed on disk, checksum not updated
@@ -113,6 +113,30 @@ def _rewrite_index(path, change: str) -> None:
     arrays["meta"] = np.array(json.dumps(meta))
     with open(path, "wb") as handle:
         np.savez(handle, **arrays)
+
+
+def test_an_index_of_the_schema_before_opens_without_re_embedding(models_dir, small_gallery, tmp_path):
+    """Schema 3 (before the detector's signals were kept) is read as it is: the same vectors and
+    verdicts, its signals unknown, so the review's reasons are worked out from the photo."""
+    models = CountingModels(models_dir)
+    cache = tmp_path / "index"
+    first = update_index(models, small_gallery, cache, progress=False)
+    assert not np.isnan(first.signals[:, :2]).any()  # the heads always; faces where looked for
+    path = index_path(models, small_gallery, cache)
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files if key != "signals"}
+    arrays["meta"] = np.array(json.dumps({**json.loads(str(arrays["meta"])), "schema": 3}))
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+    models.embedded = 0
+    again = update_index(models, small_gallery, cache, progress=False)
+    assert models.embedded == 0 and np.isnan(again.signals).all()
+    np.testing.assert_array_equal(again.child_probability, first.child_probability)
+    engine = SearchEngine(small_gallery, SearchModels(models_dir), cache, progress=False)
+    for item in engine.review_queue():  # worked out afresh, the same as the index's signals say
+        signals = first.signals[first.names.index(item.name)]
+        fresh, recorded = engine.explain(item), models.detector.explain(signals[:2], signals[2:])
+        assert abs(fresh.probability - recorded.probability) < 1e-3 and fresh.signal == recorded.signal
 
 
 @pytest.mark.parametrize("change", ["schema", "model", "vectors"])

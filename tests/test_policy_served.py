@@ -59,6 +59,18 @@ def test_a_russian_query_is_searched_with_a_notice_and_no_probabilities(engine):
     assert all(0 <= r["score"] <= 1 for r in english["results"])
 
 
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [("两只狗在雪地里玩", "Chinese"), ("雪の中で遊ぶ犬", "Japanese"), ("눈 속에서 노는 개", "Korean"),
+     ("كلب يلعب في الثلج", "Arabic"), ("สุนัขเล่นในหิมะ", "Thai"), ("een hond in de sneeuw", "Dutch")],
+)  # fmt: skip
+def test_every_language_the_search_reads_is_named_in_its_notice(engine, query, name):
+    response = engine.search(query, k=3)
+    assert not response.restricted and len(response.results) == 3
+    assert response.language is not None and response.notice is not None
+    assert response.notice.startswith(f"Searched in {name}. Match probabilities are shown for English")
+
+
 def test_the_app_shows_the_notice_and_refuses_through_its_api(engine, start_app):
     from gradio_client import Client
 

@@ -12,6 +12,7 @@ from inference.__main__ import main as cli
 from inference.models import SearchModels
 from inference.review import RELEASES_FILE, ReviewError, read_releases
 from inference.search import SearchEngine
+from webapp.review import PAGE_SIZE
 
 
 @pytest.fixture(scope="module")
@@ -113,19 +114,73 @@ def test_cli_review_lists_releases_and_search_shows_the_release(uncaptioned, mod
 
 def test_the_queue_is_the_owners_in_the_app(uncaptioned, models, tmp_path):
     engine = _engine(uncaptioned, models, tmp_path)
-    guarded = SearchApp(engine, tmp_path / "uploads", uploads_allowed=True, admin_token="s3cret")
+    guarded = SearchApp(engine, tmp_path / "uploads", uploads_allowed=True, admin_token="s3cret").review
     waiting = len(engine.review_queue())
-    assert guarded.review_label() == f"Review withheld photos ({waiting} waiting)"
-    items, status, choices = guarded.review_queue("guess")
-    assert items == [] and choices == [] and "Wrong admin token" in status  # no picture for a visitor
-    items, status, choices = guarded.review_queue("s3cret")
-    assert len(items) == len(choices) == waiting and f"{waiting} photo(s)" in status
-    assert "Wrong admin token" in guarded.release(choices[:1], "guess")[1] and _restricted(engine, choices[0])
-    items, status, left = guarded.release(choices[:1], "s3cret")
-    assert status.startswith("Released 1 photo(s)") and left == choices[1:]
-    assert guarded.review_label() == f"Review withheld photos ({waiting - 1} waiting)"
-    page, _, shown = guarded.search("a person", 12, 0.0)
-    caption = dict(zip([Path(p).name for p in shown], [c for _, c in page], strict=True))[choices[0]]
+    assert guarded.label() == f"Review withheld photos ({waiting} waiting)"
+    visitor = guarded.page("guess")
+    assert visitor.tiles == [] and "Wrong admin token" in visitor.status  # no picture for a visitor
+    assert guarded.released("guess") == []
+    page = guarded.page("s3cret")
+    assert len(page.tiles) == min(waiting, PAGE_SIZE) and f"{waiting} photo(s)" in page.status
+    name = page.names[0]
+    assert "Wrong admin token" in guarded.release([name], "guess")[0] and _restricted(engine, name)
+    message, released = guarded.release([name], "s3cret")
+    assert message.startswith("Released 1 photo(s)") and released == [name]
+    assert guarded.label() == f"Review withheld photos ({waiting - 1} waiting)"  # counted afresh
+    assert name not in guarded.page("s3cret").names and guarded.released("s3cret") == [name]
+    shown, _, paths = SearchApp(engine, tmp_path / "uploads").search("a person", 12, 0.0)
+    caption = dict(zip([Path(p).name for p in paths], [c for _, c in shown], strict=True))[name]
     assert caption is not None and caption.startswith("p = ")  # a thumbnail with its probability now
-    public = SearchApp(engine, tmp_path / "uploads", uploads_allowed=False)
-    assert public.review_queue()[0] == [] and "turned off" in public.release(choices[1:2])[1]
+    public = SearchApp(engine, tmp_path / "uploads", uploads_allowed=False).review
+    assert public.page().tiles == [] and "turned off" in public.release([name])[0]
+
+
+def test_tiles_say_which_signal_withholds_each_photo(uncaptioned, models, tmp_path):
+    engine = _engine(uncaptioned, models, tmp_path)
+    page = SearchApp(engine, tmp_path / "uploads").review.page()
+    for tile, item in zip(page.tiles, engine.review_queue(), strict=False):
+        explained = engine.explain(item)
+        assert tile.label.endswith(f"{item.probability:.2f}")  # the reason's P(child) is the indexed one
+        assert abs(explained.probability - item.probability) < 1e-3 and explained.threshold == item.threshold
+        assert explained.signal in ("faces", "whole image") and tile.reason.startswith("Withheld mostly by")
+        assert f"threshold {item.threshold:.2f}" in tile.reason
+    # lowest P(child) first: the likeliest mistakes
+    probabilities = [item.probability for item in engine.review_queue("likeliest mistakes")]
+    assert probabilities == sorted(probabilities)
+
+
+def test_release_undo_and_take_back_are_audited_and_appended(uncaptioned, models, tmp_path):
+    from inference.review import AUDIT_FILE, read_audit
+
+    engine = _engine(uncaptioned, models, tmp_path)
+    review = SearchApp(engine, tmp_path / "uploads").review
+    names = review.page().names[:2]
+    _, released = review.release(names)
+    assert {item.name for item in engine.review_queue() if item.released} == set(released) == set(names)
+    log = uncaptioned / AUDIT_FILE
+    before = log.read_bytes()
+    review.revoke(released[:1])  # the undo of the app: the last release taken back, one by one here
+    assert log.read_bytes().startswith(before)  # appended, never rewritten
+    entries = read_audit(uncaptioned)
+    assert [(e["action"], e["photo"]) for e in entries] == [
+        ("release", names[0]), ("release", names[1]), ("revoke", names[0])
+    ]  # fmt: skip
+    assert all(e["tool"] == "app" and len(e["sha256"]) == 64 for e in entries)
+    assert all(e["time"].endswith("+00:00") for e in entries)  # UTC
+    where = ["review", "--gallery", str(uncaptioned), "--models", str(models.dir)]
+    assert cli([*where, "--revoke", names[1]]) == 0
+    last = read_audit(uncaptioned)[-1]
+    assert last["action"] == "revoke" and last["photo"] == names[1] and last["tool"].startswith("cli (user ")
+
+
+def test_cli_lists_the_released_and_explains(uncaptioned, models_dir, capsys):
+    where = ["review", "--gallery", str(uncaptioned), "--models", str(models_dir), "--json"]
+    assert cli([*where, "--explain"]) == 0
+    listed = json.loads(capsys.readouterr().out)["withheld"]
+    assert listed and all(item["signals"]["signal"] in ("faces", "whole image") for item in listed)
+    assert cli([*where, "--release", listed[0]["name"]]) == 0
+    capsys.readouterr()
+    assert cli([*where, "--released"]) == 0
+    released = json.loads(capsys.readouterr().out)
+    assert [item["name"] for item in released["withheld"]] == [listed[0]["name"]]
+    assert released["released"] == 1

@@ -1,0 +1,85 @@
+"""What the content policy withholds in one gallery folder, and when that must be decided again.
+
+The decision reads three things besides the index: the captions people wrote
+(`captions.csv` in the folder, or the data set's `test_queries.csv` beside a `test_images`
+folder), the owner's releases (inference/review.py) and the detector's threshold. Any
+process may change the first two (the app, the CLI, another app), so a decision carries
+the files' stamps (`decision_stamp`): a process that finds them changed decides again
+before it answers, without a restart and without re-reading a photo.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inference.dataset import read_table
+from inference.policy import restricted_images
+from inference.review import RELEASES_FILE, released_names
+
+CAPTIONS_FILE = "captions.csv"  # optional, in a gallery: columns image, caption
+DATA_SET_QUERIES = "test_queries.csv"  # the data set's captions of its test_images folder
+
+
+def known_captions(gallery: Path) -> dict[str, list[str]]:
+    """Captions people wrote for gallery images, keyed like the index (paths relative
+    to the gallery): `captions.csv` in the gallery (columns image, caption), or the
+    data set's `test_queries.csv` beside a `test_images` folder. Raises DataError
+    naming the file for a captions file that cannot be read."""
+    own = gallery / CAPTIONS_FILE
+    if own.is_file():
+        frame = read_table(own, ["image", "caption"])
+        keys = frame["image"].map(lambda name: Path(name).as_posix())
+        return frame["caption"].groupby(keys).apply(list).to_dict()
+    queries = gallery.parent / DATA_SET_QUERIES
+    if gallery.name == "test_images" and queries.is_file():
+        frame = read_table(queries, ["query_text", "image"], sep="|", index_col=0)
+        return frame.groupby("image")["query_text"].apply(list).to_dict()
+    return {}
+
+
+def decision_stamp(gallery: Path) -> tuple:
+    """(inode, size, mtime_ns) of each file a decision reads, None where absent: an atomic
+    rewrite is a new inode, so any change, by any process, changes the stamp. A few stat
+    calls: cheap enough for every request."""
+    files = (gallery / RELEASES_FILE, gallery / CAPTIONS_FILE, gallery.parent / DATA_SET_QUERIES)
+    return tuple(_stat(path) for path in files)
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One folder's rows, decided: withheld now, withheld by the detector whether or not a
+    person released them (the review queue), and the stamp of the files it read."""
+
+    restricted: np.ndarray  # [n] bool
+    flagged: np.ndarray  # [n] bool: no caption, and the detector says child (released or not)
+    stamp: tuple
+
+
+def decide(
+    gallery: Path, names: Sequence[str], child_probability: np.ndarray, threshold: float, policy: str
+) -> Decision:
+    """The decision for a folder's rows `names` (relative paths) with the detector's P(child) [n]."""
+    stamp = decision_stamp(gallery)  # taken first: a change from here on makes this one stale
+    nothing = np.zeros(len(names), bool)
+    if policy == "off":
+        return Decision(nothing, nothing, stamp)
+    captions = known_captions(gallery)
+    uncaptioned = np.array([name not in captions for name in names], dtype=bool)
+    # the queue: what the one rule withholds with no release, among photos no caption decides
+    flagged = uncaptioned & restricted_images(names, captions, child_probability, threshold)
+    released = released_names(gallery, [name for name, f in zip(names, flagged, strict=True) if f])
+    restricted = restricted_images(names, captions, child_probability, threshold, released)
+    return Decision(restricted, flagged, stamp)
