@@ -30,8 +30,8 @@ from inference.search import GalleryView, QueryError, Result, SearchEngine
 from inference.tiles import ThumbnailGuard, ThumbnailStore
 from inference.uploads import MAX_UPLOAD_BYTES, add_files
 from inference.withheld import known_captions
-from webapp.review import BROWSER_INPUTS, UNTICK, OwnerReview, ReviewSection
 from webapp.review import CSS as REVIEW_CSS
+from webapp.review import OwnerReview, ReviewSection, browser_js
 
 DEFAULT_UPLOADS = Path(__file__).resolve().parent / "uploads"
 ADMIN_TOKEN_ENV = "PHOTO_SEARCH_ADMIN_TOKEN"
@@ -378,12 +378,10 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
             return text_search(text, top_k, cut) if text.strip() else tuple(gr.skip() for _ in page)
 
         for event, callback, inputs, outputs, name in wiring:
-            js = BROWSER_INPUTS.get(name)
+            js = browser_js(name)
             done = event(callback, inputs, outputs, api_name=name, api_visibility="private", js=js)
             if name in SCROLLING_EVENTS:
                 done.then(None, None, None, js=SCROLL_TO_RESULTS)
-            if name.startswith("ui_review_"):  # each shows a page of the review queue
-                done.then(None, None, None, js=UNTICK)
         for slider, name in ((k, "ui_k"), (cutoff, "ui_cutoff")):
             # while a slider is dragged only the latest value waits: one search, not dozens
             slider.change(

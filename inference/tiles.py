@@ -85,6 +85,23 @@ class ThumbnailStore:
         """A file the UI may show for an image: its thumbnail, or the disclaimer tile.
         With `indexed_stamp` (size, mtime_ns when the policy judged the file), a file
         changed since then shows the tile until the next refresh judges it again."""
+        ready = self._ready(path, restricted, indexed_stamp)
+        if ready is not None:
+            return ready
+        stat = Path(path).stat()
+        return _save_once(thumbnail(path), self.folder / f"{_key(path, stat.st_size, stat.st_mtime_ns)}.jpg")
+
+    def files_for(self, pictures: Sequence[tuple[Path, bool, tuple[int, int] | None]]) -> list[Path]:
+        """`file_for` of each (path, restricted, indexed stamp), the missing thumbnails made side by
+        side (Pillow decodes and encodes without the GIL): a first page of ten new ones took 90 ms
+        one after another, half of a first search."""
+        ready = [self._ready(*picture) for picture in pictures]  # the usual case: nothing to make
+        missing = [picture for picture, file in zip(pictures, ready, strict=True) if file is None]
+        made = iter(list(_makers().map(lambda picture: self.file_for(*picture), missing)))
+        return [file if file is not None else next(made) for file in ready]
+
+    def _ready(self, path: Path, restricted: bool, indexed_stamp: tuple[int, int] | None) -> Path | None:
+        """`file_for` where nothing has to be made (the tile, or a thumbnail made before); else None."""
         try:
             stat = Path(path).stat()
         except OSError:
@@ -92,13 +109,7 @@ class ThumbnailStore:
         if restricted or (indexed_stamp is not None and indexed_stamp != (stat.st_size, stat.st_mtime_ns)):
             return self.disclaimer()
         target = self.folder / f"{_key(path, stat.st_size, stat.st_mtime_ns)}.jpg"
-        return target if target.exists() else _save_once(thumbnail(path), target)
-
-    def files_for(self, pictures: Sequence[tuple[Path, bool, tuple[int, int] | None]]) -> list[Path]:
-        """`file_for` of each (path, restricted, indexed stamp), the missing thumbnails made side by
-        side (Pillow decodes and encodes without the GIL): a first page of ten new ones took 90 ms
-        one after another, half of a first search."""
-        return list(_makers().map(lambda picture: self.file_for(*picture), pictures))
+        return target if target.exists() else None
 
     def prune(self, paths: Sequence[Path], stamps: Sequence[tuple[int, int] | None], restricted) -> int:
         """Delete every thumbnail but those of allowed images as indexed now (the folder is

@@ -152,23 +152,28 @@ CSS = """
 #: What "release the ticked" sends: the names ticked in the grid, read in the browser (the
 #: grid is one HTML block: one component, where a checkbox per photo made every event of the
 #: app 20 ms slower).
-TICKED = """(order, number, names, ticked, ...rest) => [order, number, names,
-  JSON.stringify([...document.querySelectorAll("#review-grid input.tick:checked")].map(box => box.value)),
-  ...rest]"""
+TICKED = """(order, number, names, ticked, ...rest) => {
+  const boxes = [...document.querySelectorAll("#review-grid input.tick:checked")];
+  boxes.forEach(box => { box.checked = false; });  // see UNTICK
+  return [order, number, names, JSON.stringify(boxes.map(box => box.value)), ...rest];
+}"""
 
 
 #: "Release all on this page": asked first in the browser, with the count (the page's own dialog:
 #: no component of the app's, each of which costs every event of the app some 0.15 ms).
 CONFIRM_PAGE = """(order, number, names, confirmed, ...rest) => {
   const count = document.querySelectorAll("#review-grid figure").length;
+  document.querySelectorAll("#review-grid input.tick").forEach(box => { box.checked = false; });
   return [order, number, names, count > 0 && confirm(`Release all ${count} photo(s) on this page?`), ...rest];
 }"""
-#: Events whose inputs the browser completes first (app.py passes them as the event's `js`).
+#: Before every other event that shows a page: the page patches the grid in place, and a
+#: checkbox it keeps would keep its tick on whatever photo stands there next.
+UNTICK = """(...inputs) => {
+  document.querySelectorAll("#review-grid input.tick").forEach(box => { box.checked = false; });
+  return inputs;
+}"""
+#: What runs in the browser before each of the section's events (app.py passes it as `js`).
 BROWSER_INPUTS = {"ui_review_release": TICKED, "ui_review_release_page": CONFIRM_PAGE}
-#: Run in the browser after each event that shows a page: the page patches the grid in place,
-#: and a checkbox it keeps would keep its tick on whatever photo now stands there.
-UNTICK = """() => document.querySelectorAll("#review-grid input.tick")
-  .forEach(box => { box.checked = false; })"""
 
 
 class ReviewSection:
@@ -223,8 +228,8 @@ class ReviewSection:
         )
 
     def wiring(self) -> list[tuple[Any, Any, Any, Any, str]]:
-        """(event, callback, inputs, outputs, api name) for each of the section's events; the
-        release of the ticked photos also runs `BROWSER_INPUTS` in the browser first."""
+        """(event, callback, inputs, outputs, api name) for each of the section's events; each
+        runs `browser_js(name)` in the browser first."""
         token = [self.token] if self.token is not None else []
         outputs = self.outputs()
         review = self.review
@@ -274,6 +279,12 @@ class ReviewSection:
             (self.undo.click, undo, [*base, self.last, *token], [*outputs, self.last], "ui_review_undo"),
             (self.revoke.click, take_back, [*base, self.released, *token], outputs, "ui_review_revoke"),
         ]  # fmt: skip
+
+
+def browser_js(name: str) -> str | None:
+    """What the browser runs before the event `name` (None: nothing): the section's own events
+    untick the grid, the releases read it first."""
+    return BROWSER_INPUTS.get(name, UNTICK if name.startswith("ui_review_") else None)
 
 
 def _where(page: ReviewPage) -> str:
