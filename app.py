@@ -20,18 +20,21 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
-from inference.dataset import DataError, find_data_dir
-from inference.language import understood_names
-from inference.milvus_store import STORE_HELP, StoreError, parse_store
-from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
+from inference.data.dataset import DataError, find_data_dir
+from inference.engine.front import PhotoSearch
+from inference.engine.responses import QueryError, Result
+from inference.engine.view import GalleryView
+from inference.errors import UserError
+from inference.models.exported import DEFAULT_MODELS_DIR
+from inference.models.preprocess import ImageError
 from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED
-from inference.preprocess import ImageError
-from inference.search import GalleryView, QueryError, Result, SearchEngine
-from inference.tiles import ThumbnailGuard, ThumbnailStore
-from inference.uploads import MAX_UPLOAD_BYTES, add_files
-from inference.withheld import known_captions
+from inference.policy.languages import understood_names
+from inference.review.decisions import known_captions
+from inference.store.milvus import STORE_HELP, StoreError
 from webapp.review import CSS as REVIEW_CSS
 from webapp.review import OwnerReview, ReviewSection, browser_js
+from webapp.tiles import ThumbnailGuard, ThumbnailStore
+from webapp.uploads import MAX_UPLOAD_BYTES, add_files
 
 DEFAULT_UPLOADS = Path(__file__).resolve().parent / "uploads"
 ADMIN_TOKEN_ENV = "PHOTO_SEARCH_ADMIN_TOKEN"
@@ -89,7 +92,7 @@ class SearchApp:
 
     def __init__(
         self,
-        engine: SearchEngine,
+        engine: PhotoSearch,
         uploads: Path,
         uploads_allowed: bool = True,
         admin_token: str | None = None,
@@ -248,12 +251,12 @@ def clean_caption(text: str) -> str:
     return text.rstrip(" .")
 
 
-def example_queries(engine: SearchEngine, seed: int = 0) -> list[str]:
+def example_queries(engine: PhotoSearch, seed: int = 0) -> list[str]:
     """Up to 10 queries to try: captions written for this gallery's own images (cleaned),
     each allowed by the policy and describing an allowed image; else generic ones."""
     captions = {
         (gallery / image).resolve(): texts
-        for gallery in engine.galleries
+        for gallery in engine.folders
         if gallery.is_dir()
         for image, texts in known_captions(gallery).items()
     }
@@ -441,6 +444,10 @@ def default_gallery() -> Path:
         return Path(__file__).resolve().parent / "gallery"
 
 
+class AppSettingError(UserError):
+    """A combination of the app's settings that cannot serve as asked."""
+
+
 def upload_permission(host: str, allow_uploads: bool, token: str | None) -> tuple[bool, str | None]:
     """(uploads allowed, admin token) for a server bound to `host`.
 
@@ -451,7 +458,7 @@ def upload_permission(host: str, allow_uploads: bool, token: str | None) -> tupl
     if host in LOOPBACK_HOSTS:
         return True, token
     if allow_uploads and not token:
-        raise ValueError(f"--allow-uploads on {host} needs an admin token: set ${ADMIN_TOKEN_ENV}")
+        raise AppSettingError(f"--allow-uploads on {host} needs an admin token: set ${ADMIN_TOKEN_ENV}")
     return allow_uploads, token
 
 
@@ -465,7 +472,9 @@ def create_app(
 ) -> tuple[SearchApp, list[str]]:
     """The app over `gallery` and `uploads`; `store` a --store value ('local' or 'milvus:URI')."""
     gallery = gallery or default_gallery()
-    engine = SearchEngine([gallery, uploads], SearchModels(models), policy=policy, store=parse_store(store))
+    engine = PhotoSearch.open(models, policy=policy, store=store)
+    engine.warm_up_in_background()  # the policy's dictionaries load while the gallery does
+    engine.ensure_index(gallery, uploads, progress=True)
     engine.warm_up()
     app = SearchApp(engine, uploads, *permission)
     app.thumbnails.disclaimer()  # drawn once, before a visitor needs it
@@ -480,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         app, examples = create_app(
             args.gallery, args.models, args.uploads, args.policy, permission, args.store
         )
-    except (ModelFilesError, DataError, FileNotFoundError, ValueError) as error:
+    except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     ui = build_ui(app, examples)

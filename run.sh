@@ -55,7 +55,7 @@ case "${1:-main}" in
   lint)
     setup
     "$PY" -m ruff check .
-    exec "$PY" -m mypy inference train export tests $( [ -f app.py ] && echo app.py )
+    exec "$PY" -m mypy inference train export bench webapp tests app.py
     ;;
   *)
     echo "usage: ./run.sh [main|test|lint]" >&2

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.cli import BenchError
 from bench.embedding import (
     IMAGE_BATCH,
     TEXT_BATCHES,
@@ -27,11 +28,11 @@ from bench.embedding import (
 )
 from bench.load import load_test
 from bench.vectors import CACHE, RealInputs, allowed_queries, linked_slice, save_inputs
-from inference.dataset import REPO_ROOT, DataError
-from inference.download import locate_data_dir
-from inference.models import DEFAULT_MODELS_DIR, TEXT_ENCODER_INT8, ModelFilesError, SearchModels
-from inference.sessions import default_threads
-from train.checkpoint import CheckpointError
+from inference.data.download import locate_data_dir
+from inference.errors import UserError
+from inference.models.exported import DEFAULT_MODELS_DIR, TEXT_ENCODER_INT8, SearchModels
+from inference.models.sessions import default_threads
+from inference.paths import PROJECT_ROOT
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 STORES_SIZE = 100_000  # local store against milvus-lite (bench/milvus.py)
@@ -45,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small samples, 100k gallery only")
     parser.add_argument("--json", action="store_true", help="print the headline figures as JSON")
     parser.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
-    parser.add_argument("--checkpoint", type=Path, default=REPO_ROOT / "runs" / "default" / "model.pt")
+    parser.add_argument("--checkpoint", type=Path, default=PROJECT_ROOT / "runs" / "default" / "model.pt")
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--sizes", type=int, nargs="+", default=None, help=f"gallery sizes (default {SIZES})")
     parser.add_argument("--repeats", type=int, default=5)
@@ -62,9 +63,9 @@ def gallery_worker(size: int, inputs_file: Path, models: Path, quick: bool, repe
 
 def _json_of(command: list[str]) -> dict:
     """Run a benchmark module in a fresh process (its peak memory its own); the JSON it printed last."""
-    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[2:4])} failed: {done.stderr.strip().splitlines()[-1:]}")
+        raise BenchError(f"{' '.join(command[2:4])} failed: {done.stderr.strip().splitlines()[-1:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def quality(data_dir: Path, models_dir: Path, engines: dict) -> dict:
     """Recall@1/5/10 on the shared test set for each text encoder variant."""
-    from inference.evaluate import evaluate_test_set
+    from inference.engine.evaluate import evaluate_test_set
 
     return {
         name: evaluate_test_set(data_dir, models_dir, int8="int8" in name)
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         figures = run(args)
-    except (ModelFilesError, DataError, FileNotFoundError, RuntimeError, CheckpointError) as error:
+    except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not args.quick:

@@ -20,10 +20,10 @@ import numpy as np
 from bench.augmented import cached_derived, source_photos
 from bench.cli import data_parser, print_json
 from bench.vectors import real_inputs, synthetic_codes
-from inference.download import locate_data_dir
-from inference.models import SearchModels
-from inference.ranking import AnnSettings, ApproximateRanker, single_thread_blas, top_k
-from inference.vectors import Int8Rows
+from inference.data.download import locate_data_dir
+from inference.models.exported import SearchModels
+from inference.store.ranking import AnnSettings, ApproximateRanker, single_thread_blas, top_k
+from inference.store.vectors import Int8Rows
 
 #: (projected dimensions, share of lists probed, candidates re-ranked)
 SETTINGS = [

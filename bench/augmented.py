@@ -24,12 +24,12 @@ from tqdm import tqdm
 from bench.cli import data_parser, print_json
 from bench.vectors import CACHE, real_inputs, synthetic_gallery
 from inference.atomic import atomic_write
-from inference.dataset import load_test_set
-from inference.download import locate_data_dir
-from inference.models import SearchModels
-from inference.preprocess import load_image
-from inference.ranking import ApproximateRanker, top_k
-from inference.vectors import Int8Rows
+from inference.data.dataset import load_test_set
+from inference.data.download import locate_data_dir
+from inference.models.exported import SearchModels
+from inference.models.preprocess import load_image
+from inference.store.ranking import ApproximateRanker, top_k
+from inference.store.vectors import Int8Rows
 
 BATCH = 32
 

@@ -24,10 +24,10 @@ import onnxruntime as ort
 import pandas as pd
 
 from export.onnx_export import OPENCLIP_OPSET, export_graph
-from inference.download import locate_data_dir
-from inference.models import SearchModels
-from inference.preprocess import load_image, served_views
-from inference.text import TextTokenizer
+from inference.data.download import locate_data_dir
+from inference.models.exported import SearchModels
+from inference.models.preprocess import load_image, served_views
+from inference.models.text import TextTokenizer
 from train.openclip import OpenClipImage, OpenClipText, image_size, load_model, tokenizer_folder
 
 BACKBONES = ("ViT-B-32", "RN50", "MobileCLIP-S2")

@@ -9,8 +9,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from inference.dataset import DataError
-from inference.models import DEFAULT_MODELS_DIR, ModelFilesError
+from inference.errors import UserError
+from inference.models.exported import DEFAULT_MODELS_DIR
+
+
+class BenchError(UserError):
+    """A benchmark that could not run as set up (its app did not start, a step failed); the
+    message quotes what the step printed."""
 
 
 def data_parser(prog: str, doc: str) -> argparse.ArgumentParser:
@@ -26,7 +31,7 @@ def print_json(measure: Callable[[], dict]) -> int:
     when the models or the data set are missing or broken."""
     try:
         result = measure()
-    except (ModelFilesError, DataError) as error:
+    except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2))

@@ -1,7 +1,7 @@
 """Embedding throughput, onnxruntime against PyTorch eager on the same model,
 inputs, batch sizes and thread count; and index build time per 1,000 images.
 
-Both sides run the code users run: images go through inference.preprocess
+Both sides run the code users run: images go through inference.models.preprocess
 (decode, resize, crop, normalise: included in the timing), texts through the
 same tokenizer; PyTorch runs the modules the ONNX files were exported from.
 """
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.index import BATCH_SIZE as IMAGE_BATCH  # the indexer's batch size
-from inference.index import update_index
-from inference.models import SearchModels
-from inference.preprocess import load_image
+from inference.models.exported import SearchModels
+from inference.models.preprocess import load_image
+from inference.store.index import BATCH_SIZE as IMAGE_BATCH  # the indexer's batch size
+from inference.store.index import update_index
 
 TEXT_BATCHES = (1, 64)  # one query per search; 64 in bulk evaluation
 

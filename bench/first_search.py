@@ -24,8 +24,9 @@ from PIL import Image
 
 from bench.cli import data_parser, print_json
 from bench.load import _answer, start_app
-from inference.dataset import REPO_ROOT, load_test_set
-from inference.download import locate_data_dir
+from inference.data.dataset import load_test_set
+from inference.data.download import locate_data_dir
+from inference.paths import PROJECT_ROOT
 from inference.policy import is_restricted_text
 
 QUERIES = [
@@ -101,7 +102,7 @@ def measure(data_dir: Path, models_dir: Path, app_dir: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = data_parser("python -m bench.first_search", __doc__)
-    parser.add_argument("--app", type=Path, default=REPO_ROOT, help="the checkout whose app.py runs")
+    parser.add_argument("--app", type=Path, default=PROJECT_ROOT, help="the checkout whose app.py runs")
     args = parser.parse_args(argv)
     return print_json(lambda: measure(locate_data_dir(args.data), args.models, args.app))
 

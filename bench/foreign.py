@@ -20,10 +20,10 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from inference.dataset import DataError, load_test_set
-from inference.download import locate_data_dir
-from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
-from inference.search import SearchEngine
+from inference.data.dataset import DataError, load_test_set
+from inference.data.download import locate_data_dir
+from inference.engine.front import PhotoSearch
+from inference.models.exported import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 
 #: (package, folder inside it, file) -> the one-line query a user would type for it
 FOREIGN_QUERIES: dict[tuple[str, str, str], str] = {
@@ -79,7 +79,7 @@ def rank_foreign(models: SearchModels, data_dir: Path, work_dir: Path) -> list[F
     # one index for both: it holds the vectors and each photo's child probability, and the
     # policy is applied when the engine reads it (the second engine embeds nothing)
     engines = {
-        policy: SearchEngine(gallery, models, cache_dir=work_dir / "index", progress=False, policy=policy)
+        policy: PhotoSearch(models, index_dir=work_dir / "index", policy=policy).ensure_index(gallery)
         for policy in ("off", "strict")
     }
     size = len(engines["off"])
@@ -93,7 +93,7 @@ def rank_foreign(models: SearchModels, data_dir: Path, work_dir: Path) -> list[F
     return ranks
 
 
-def _withheld(engine: SearchEngine, image: Path) -> bool:
+def _withheld(engine: PhotoSearch, image: Path) -> bool:
     view = engine.view
     return bool(view.restricted[view.row_of[image]])
 

@@ -5,7 +5,7 @@ python -m bench.gallery SIZE --vectors FILE [--models DIR] [--queries Q] [--runs
 Prints one JSON object: index size on disk, first start (training the
 approximate index and saving it) and cold start (loading it), query latency
 p50/p95 (exact and approximate, each over R runs of Q queries through
-SearchEngine.search, the engine's real path: normalise, policy, embed the text,
+PhotoSearch.search, the engine's real path: normalise, policy, embed the text,
 rank, score the top K), recall@10 of approximate vs exact, and the serving
 process's peak RSS. This process only writes the index; each start runs in a
 serving process of its own (`--serve`), so the generator's memory is not
@@ -25,17 +25,18 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.cli import BenchError
 from bench.vectors import synthetic_codes
-from inference.index import SIGNALS, GalleryIndex, load_index, save_index
-from inference.models import DEFAULT_MODELS_DIR, SearchModels
+from inference.engine.front import PhotoSearch
+from inference.models.exported import DEFAULT_MODELS_DIR, SearchModels
 from inference.policy import warm_up_in_background
-from inference.ranking import ann_threshold
-from inference.search import SearchEngine
+from inference.store.index import SIGNALS, GalleryIndex, load_index, save_index
+from inference.store.ranking import ann_threshold
 
 TOP_K = 10
 
 
-def _latencies(engine: SearchEngine, queries: list[str]) -> tuple[list[float], list[list[Path]]]:
+def _latencies(engine: PhotoSearch, queries: list[str]) -> tuple[list[float], list[list[Path]]]:
     """Seconds per search, and the images each search returned."""
     seconds, found = [], []
     for query in queries:
@@ -46,7 +47,7 @@ def _latencies(engine: SearchEngine, queries: list[str]) -> tuple[list[float], l
     return seconds, found
 
 
-def _runs(engine: SearchEngine, queries: list[str], runs: int) -> dict:
+def _runs(engine: PhotoSearch, queries: list[str], runs: int) -> dict:
     """p50 and p95 in ms for each run; the images found in the last run."""
     _latencies(engine, queries)  # warm-up pass: onnxruntime plans each new text length once
     p50, p95 = [], []
@@ -58,17 +59,17 @@ def _runs(engine: SearchEngine, queries: list[str], runs: int) -> dict:
     return {"p50_ms": p50, "p95_ms": p95, "found": found}
 
 
-def _cold_start(models_dir: Path, index_file: Path, query: str) -> tuple[float, SearchEngine]:
+def _cold_start(models_dir: Path, index_file: Path, query: str) -> tuple[float, PhotoSearch]:
     """Seconds from nothing to the first answer: models, index file, ranker, one search.
-    The policy's dictionaries start loading first, as SearchEngine starts them before it
+    The policy's dictionaries start loading first, as PhotoSearch starts them before it
     reads its gallery's index (here the index is read before the engine exists)."""
     start = time.perf_counter()
     warm_up_in_background()
     models = SearchModels(models_dir)
     index = load_index(index_file, index_file.parent, models.model_id)
     if index is None:
-        raise RuntimeError(f"{index_file}: benchmark index did not load")
-    engine = SearchEngine.from_vectors(models, index.paths, index.vectors, index_file=index_file)
+        raise BenchError(f"{index_file}: benchmark index did not load")
+    engine = PhotoSearch.over_vectors(models, index.paths, index.vectors, index_file=index_file)
     engine.search(query)
     return time.perf_counter() - start, engine
 
@@ -93,7 +94,7 @@ def serve(index_file: Path, queries: list[str], models_dir: Path, runs: int) -> 
     approx_runs = _runs(approximate, queries, runs)
     result["peak_rss_mb"] = _peak_rss_mb()  # before the exact pass, which no user runs at this size
     vectors = approximate.view.parts[0].vectors
-    exact = SearchEngine.from_vectors(
+    exact = PhotoSearch.over_vectors(
         approximate.models, approximate.view.paths, vectors, ann_threshold=len(vectors) + 1
     )
     exact_runs = _runs(exact, queries, 1 if len(vectors) >= 1_000_000 else runs)
@@ -120,7 +121,7 @@ def _serving_process(
     command += ["--models", str(models_dir), "--queries", str(queries), "--runs", str(runs)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"bench.gallery --serve failed: {done.stderr.strip().splitlines()[-1:]}")
+        raise BenchError(f"bench.gallery --serve failed: {done.stderr.strip().splitlines()[-1:]}")
     return json.loads(done.stdout)
 
 

@@ -1,4 +1,4 @@
-"""What a query costs in each language: `SearchEngine.search` over a gallery of 1,000
+"""What a query costs in each language: `PhotoSearch.search` over a gallery of 1,000
 synthetic vectors, so the figure is the query's own cost (the content policy, the
 language identification, tokenising and embedding), not the gallery's.
 
@@ -18,12 +18,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from inference.models import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
-from inference.search import SearchEngine
+from inference.engine.front import PhotoSearch
+from inference.models.exported import DEFAULT_MODELS_DIR, ModelFilesError, SearchModels
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "train" / "translated_validation.tsv"
 ENGLISH = [
@@ -35,7 +36,7 @@ ENGLISH = [
 ]
 
 
-def query_milliseconds(engine: SearchEngine, queries: list[str], repeats: int) -> list[float]:
+def query_milliseconds(engine: PhotoSearch, queries: list[str], repeats: int) -> list[float]:
     """Milliseconds of each search, `repeats` passes over `queries`, one query at a time."""
     times = []
     for _ in range(repeats):
@@ -54,7 +55,7 @@ def measure(models: SearchModels, repeats: int) -> dict[str, dict[str, float]]:
         for lang, rows in translations.groupby("language")
     }
     vectors = np.random.default_rng(0).standard_normal((1000, models.manifest.vector_dim), np.float32)
-    engine = SearchEngine.from_vectors(models, [Path(f"{i}.jpg") for i in range(1000)], vectors)
+    engine = PhotoSearch.over_vectors(models, [Path(f"{i}.jpg") for i in range(1000)], vectors)
     query_milliseconds(engine, ENGLISH, 3)  # warm-up: sessions, dictionaries
     figures = {}
     for language, queries in groups.items():
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print only JSON on stdout")
     args = parser.parse_args(argv)
     try:
-        result = {"models": measure(SearchModels(args.models, threads=1), args.repeats)}
+        result: dict[str, Any] = {"models": measure(SearchModels(args.models, threads=1), args.repeats)}
         if args.baseline:
             result["baseline"] = measure(SearchModels(args.baseline, threads=1), args.repeats)
             english = result["baseline"]["en"]["p50_ms"]

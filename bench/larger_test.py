@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from bench.cli import data_parser, print_json
-from inference.dataset import DataError
-from inference.download import locate_data_dir
-from inference.evaluate import evaluate_test_set
+from inference.data.dataset import DataError
+from inference.data.download import locate_data_dir
+from inference.engine.evaluate import evaluate_test_set
 from train.prepare import Prepared, prepare
 
 FIGURES = ("recall@1", "recall@5", "recall@10", "mrr")

@@ -28,9 +28,11 @@ import httpx
 import numpy as np
 
 from app import SEARCHES_AT_ONCE
-from inference.dataset import REPO_ROOT, load_test_set
-from inference.download import locate_data_dir
-from inference.models import DEFAULT_MODELS_DIR
+from bench.cli import BenchError
+from inference.data.dataset import load_test_set
+from inference.data.download import locate_data_dir
+from inference.models.exported import DEFAULT_MODELS_DIR
+from inference.paths import PROJECT_ROOT
 from inference.policy import is_restricted_text
 
 
@@ -105,7 +107,7 @@ def start_app(
     uploads: Path,
     extra: tuple[str, ...] = (),
     log: Path | None = None,
-    cwd: Path = REPO_ROOT,
+    cwd: Path = PROJECT_ROOT,
 ) -> tuple[subprocess.Popen, str]:
     """`python app.py` on a free loopback port; returns (process, url) once it answers.
     Its output goes to `log` (quoted in the error if it does not start)."""
@@ -126,7 +128,7 @@ def start_app(
             time.sleep(0.5)
     process.kill()
     tail = log.read_text()[-2000:] if log else ""
-    raise RuntimeError(f"app did not start on {url}: {tail}")
+    raise BenchError(f"app did not start on {url}: {tail}")
 
 
 def allowed_test_queries(data: Path | None = None) -> list[str]:

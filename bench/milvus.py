@@ -6,7 +6,7 @@ python -m bench.milvus SIZE --vectors FILE [--models DIR] [--queries Q] [--serve
 Prints one JSON object: for each store, the time to build it from the vectors
 (local: the index file and its approximate index, where the size calls for
 one; milvus-lite: inserting every row and sealing them), its size on disk and
-query latency p50/p95 through SearchEngine.search; and the share of the local
+query latency p50/p95 through PhotoSearch.search; and the share of the local
 store's top 10 that each Milvus returns. The vectors are synthetic (bench/vectors.py).
 """
 
@@ -25,16 +25,16 @@ from pathlib import Path
 import numpy as np
 
 from bench.gallery import TOP_K, _runs, write_index
-from inference.index import load_index
-from inference.models import DEFAULT_MODELS_DIR, SearchModels
-from inference.search import SearchEngine
+from inference.engine.front import PhotoSearch
+from inference.models.exported import DEFAULT_MODELS_DIR, SearchModels
+from inference.store.index import load_index
 
 
 def _disk_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
 
 
-def _store_figures(engine: SearchEngine, build_s: float, folder: Path, queries: list[str]) -> dict:
+def _store_figures(engine: PhotoSearch, build_s: float, folder: Path, queries: list[str]) -> dict:
     runs = _runs(engine, queries, 1)
     return {
         "build_s": build_s,
@@ -75,16 +75,16 @@ def measure(size: int, inputs: Path, models_dir: Path, queries: int, server: boo
         index_file = write_index(size, real, local_dir, models)
         index = load_index(index_file, local_dir, models.model_id)
         assert index is not None
-        local = SearchEngine.from_vectors(models, index.paths, index.vectors, index_file=index_file)
+        local = PhotoSearch.over_vectors(models, index.paths, index.vectors, index_file=index_file)
         result["local"] = _store_figures(local, time.perf_counter() - start, local_dir, texts)
         start = time.perf_counter()
         store = str(milvus_dir / "gallery.db")
-        milvus = SearchEngine.from_vectors(models, index.paths, index.vectors, store=store)
+        milvus = PhotoSearch.over_vectors(models, index.paths, index.vectors, store=store)
         result["milvus-lite"] = _store_figures(milvus, time.perf_counter() - start, milvus_dir, texts)
         if server:
             with milvus_server(Path(tmp) / "server") as uri:
                 start = time.perf_counter()
-                remote = SearchEngine.from_vectors(models, index.paths, index.vectors, store=uri)
+                remote = PhotoSearch.over_vectors(models, index.paths, index.vectors, store=uri)
                 figures = _store_figures(remote, time.perf_counter() - start, Path(tmp) / "server", texts)
                 result["milvus-server"] = figures
     local_found = result["local"].pop("found")

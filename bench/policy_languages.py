@@ -1,6 +1,6 @@
 """The content policy in every language, on queries written apart from it: how many child
 queries each language's readings refuse, and how many harmless ones they let through, searched
-through `SearchEngine.search` (strict policy) over the test photos as a plain folder.
+through `PhotoSearch.search` (strict policy) over the test photos as a plain folder.
 
 python -m bench.policy_languages [--queries TSV] [--models DIR] [--data DIR]   (JSON on stdout)
 
@@ -22,10 +22,10 @@ from pathlib import Path
 import pandas as pd
 
 from bench.cli import data_parser, print_json
-from inference.dataset import load_test_set
-from inference.download import locate_data_dir
-from inference.models import SearchModels
-from inference.search import SearchEngine
+from inference.data.dataset import load_test_set
+from inference.data.download import locate_data_dir
+from inference.engine.front import PhotoSearch
+from inference.models.exported import SearchModels
 
 HELD_OUT = Path(__file__).resolve().parent / "policy_heldout.tsv"
 
@@ -34,7 +34,7 @@ def read_queries(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", quoting=3, dtype=str, keep_default_na=False)
 
 
-def refusals(engine: SearchEngine, queries: pd.DataFrame) -> pd.DataFrame:
+def refusals(engine: PhotoSearch, queries: pd.DataFrame) -> pd.DataFrame:
     """Each query with `refusal`: the reading that refused it ("words", "semantic", "script")
     or "" where it was searched."""
     reasons = [engine.search(query, k=3).refusal or "" for query in queries["query"]]
@@ -65,7 +65,7 @@ def measure(data_dir: Path, models_dir: Path, queries: Path) -> dict:
         for name in test.images:
             (gallery / name).symlink_to((test.image_dir / name).resolve())
         models = SearchModels(models_dir)
-        engine = SearchEngine(gallery, models, cache_dir=Path(work) / "cache", progress=False)
+        engine = PhotoSearch(models, index_dir=Path(work) / "cache").ensure_index(gallery)
         judged = refusals(engine, read_queries(queries))
     per_language = figures(judged)
     child = sum(f["child"] for f in per_language.values())

@@ -96,7 +96,7 @@ def _store_lines(figures: dict) -> list[str]:
     rows = [
         "## Milvus-lite against the local store",
         "",
-        f"{stores['size']:,} synthetic vectors, {stores['queries']} queries through `SearchEngine.search` "
+        f"{stores['size']:,} synthetic vectors, {stores['queries']} queries through `PhotoSearch.search` "
         "(`python -m bench.milvus`). Build = from the vectors to a store that answers: local, the index "
         "file and its approximate index; milvus-lite, every row inserted (float32, 1,664-d, with its "
         "path, size, modification time and policy flag) and sealed into a FLAT (exact) index. "
@@ -240,7 +240,7 @@ def write_report(figures: dict, path: Path, head: dict, command: str) -> None:
         "",
         "## Query latency by gallery size",
         "",
-        "Each search goes through `SearchEngine.search` (normalise, policy, embed the query, rank, "
+        "Each search goes through `PhotoSearch.search` (normalise, policy, embed the query, rank, "
         "score the top 10). Galleries beyond the data set are synthetic vectors drawn like 1,000 real "
         "image vectors (bench/vectors.py). Exact = one matrix-vector product; approximate = faiss IVF over "
         "a 128-d PCA projection, 8-bit codes, re-ranked exactly (inference/ranking.py). recall@10 is of "

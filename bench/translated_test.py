@@ -1,6 +1,6 @@
 """Search in another language on held-back data: our Russian translations of test
 queries (bench/translated_test.tsv; two per test photo without children), searched
-through `SearchEngine.search` over the test images as a plain folder (no captions,
+through `PhotoSearch.search` over the test images as a plain folder (no captions,
 the strict policy on, as a user's gallery), beside the English originals.
 
 python -m bench.translated_test [--models DIR] [--data DIR]   (JSON on stdout)
@@ -19,17 +19,17 @@ import numpy as np
 import pandas as pd
 
 from bench.cli import data_parser, print_json
-from inference.dataset import load_test_set
-from inference.download import locate_data_dir
-from inference.metrics import retrieval_metrics
-from inference.models import SearchModels
-from inference.search import SearchEngine
+from inference.data.dataset import load_test_set
+from inference.data.download import locate_data_dir
+from inference.data.metrics import retrieval_metrics
+from inference.engine.front import PhotoSearch
+from inference.models.exported import SearchModels
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translated_test.tsv"
 FIGURES = ("recall@1", "recall@5", "recall@10")
 
 
-def own_ranks(engine: SearchEngine, queries: list[str], owners: list[str]) -> np.ndarray:
+def own_ranks(engine: PhotoSearch, queries: list[str], owners: list[str]) -> np.ndarray:
     """1-based rank of each query's own photo among every photo of the gallery [Q];
     a refused query ranks last (N + 1)."""
     size = len(engine.view.paths)
@@ -55,7 +55,7 @@ def measure(data_dir: Path, models_dir: Path) -> dict:
         for name in test.images:
             (gallery / name).symlink_to((test.image_dir / name).resolve())
         models = SearchModels(models_dir)
-        engine = SearchEngine(gallery, models, cache_dir=Path(work) / "cache", progress=False)
+        engine = PhotoSearch(models, index_dir=Path(work) / "cache").ensure_index(gallery)
         result = {}
         for language, rows in translations.groupby("language"):
             owners = rows["query_id"].str.split("#").str[0].tolist()

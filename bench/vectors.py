@@ -15,14 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.dataset import REPO_ROOT, load_test_set
-from inference.download import locate_data_dir
-from inference.index import update_index
-from inference.models import SearchModels
+from inference.data.dataset import load_test_set
+from inference.data.download import locate_data_dir
+from inference.models.exported import SearchModels
+from inference.paths import PROJECT_ROOT
 from inference.policy import is_restricted_text
-from inference.vectors import Int8Rows
+from inference.store.index import update_index
+from inference.store.vectors import Int8Rows
 
-CACHE = REPO_ROOT / "cache" / "bench"
+CACHE = PROJECT_ROOT / "cache" / "bench"
 RANK = 256  # principal axes kept by the generator
 
 

@@ -12,10 +12,11 @@ import json
 import sys
 from pathlib import Path
 
-from inference.dataset import DataError, load_test_set
-from inference.download import locate_data_dir
-from inference.manifest import MANIFEST, read_manifest, verify_checksums
-from inference.models import ModelFilesError, file_sha256
+from inference.data.dataset import load_test_set
+from inference.data.download import locate_data_dir
+from inference.errors import UserError
+from inference.models.exported import ModelFilesError, file_sha256
+from inference.models.manifest import MANIFEST, read_manifest, verify_checksums
 
 CHECK_IMAGES = 8
 
@@ -56,9 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.if_needed and up_to_date(checkpoint, args.out):
         print(f"{args.out}: up to date with {checkpoint}")
         return 0
-    from export.onnx_export import ExportCheckError, export_run
+    from export.onnx_export import export_run
     from train.allocator import keep_freed_memory
-    from train.checkpoint import CheckpointError
 
     keep_freed_memory()
     try:
@@ -66,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         images = [test.image_dir / name for name in test.images[:CHECK_IMAGES]]
         captions = test.queries["query_text"].tolist()[:CHECK_IMAGES]
         manifest = export_run(checkpoint, args.out, images, captions, test if args.int8 else None)
-    except (DataError, ExportCheckError, CheckpointError) as error:
+    except UserError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
     print(json.dumps(manifest.checks_vs_pytorch, indent=2))
     if manifest.int8 is not None:
         print("int8 text encoder vs fp32 on the test set:", json.dumps(manifest.int8))

@@ -1,7 +1,7 @@
 """The three exported graphs, rebuilt from a training checkpoint.
 
 image encoder: pixels [N, V, 3, S, S] -> image_vectors [N, D], detector_logits [N, 2] (child, person);
-               V views of each picture (inference.preprocess.SERVED_VIEWS), pooled features averaged
+               V views of each picture (inference.models.preprocess.SERVED_VIEWS), pooled features averaged
 text encoder:  input_ids, attention_mask [N, L] -> text_vectors [N, D]; with a multilingual
                encoder also multilingual_ids, multilingual_mask [N, L'] and english [N, 1] in,
                and that encoder's own multilingual_vectors [N, 512] out (the content

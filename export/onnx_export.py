@@ -16,10 +16,9 @@ import torch
 
 from export.attention import traceable_attention
 from export.modules import build_modules
-from inference.dataset import TestSet
-from inference.faces import FACE_MODEL_FILES
-from inference.manifest import Manifest, Preprocessing
-from inference.models import (
+from inference.data.dataset import TestSet
+from inference.errors import UserError
+from inference.models.exported import (
     IMAGE_ENCODER,
     MULTILINGUAL_OUTPUT,
     MULTILINGUAL_TOKENIZER_DIR,
@@ -27,8 +26,10 @@ from inference.models import (
     TEXT_ENCODER,
     TOKENIZER_DIR,
 )
-from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, SERVED_VIEWS, load_image, served_views
-from inference.text import TextTokenizer, text_feeds
+from inference.models.manifest import Manifest, Preprocessing
+from inference.models.preprocess import IMAGENET_MEAN, IMAGENET_STD, SERVED_VIEWS, load_image, served_views
+from inference.models.text import TextTokenizer, text_feeds
+from inference.review.faces import FACE_MODEL_FILES
 from train.checkpoint import TOKENIZER_FILES, load_checkpoint, tokenizer_dir
 from train.face_nets import DEFAULT_FACE_MODELS_DIR, build_face_models, has_face_models
 from train.openclip_names import is_openclip
@@ -49,7 +50,7 @@ PROBABILITY_TOLERANCE = 1e-3
 LOGIT_TOLERANCE = 1e-3  # detector heads: raw logits of order 1-10
 
 
-class ExportCheckError(RuntimeError):
+class ExportCheckError(UserError):
     """An exported graph disagrees with PyTorch beyond tolerance."""
 
 

@@ -16,18 +16,18 @@ import numpy as np
 import onnxruntime as ort
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-from inference.dataset import TestSet
-from inference.evaluate import QUERY_BATCH as BATCH
-from inference.evaluate import rank_test_set, ranks_from_scores
-from inference.models import (
+from inference.data.dataset import TestSet
+from inference.engine.evaluate import QUERY_BATCH as BATCH
+from inference.engine.evaluate import rank_test_set, ranks_from_scores
+from inference.models.exported import (
     IMAGE_ENCODER,
     MULTILINGUAL_TOKENIZER_DIR,
     TEXT_ENCODER,
     TEXT_ENCODER_INT8,
     TOKENIZER_DIR,
 )
-from inference.preprocess import load_image, served_views
-from inference.text import TextTokenizer, text_feeds
+from inference.models.preprocess import load_image, served_views
+from inference.models.text import TextTokenizer, text_feeds
 
 
 def _embed_texts(session: ort.InferenceSession, feeds: Callable[[list[str]], dict], texts: list[str]):

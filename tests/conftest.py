@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.dataset import DataError, find_data_dir
+from inference.data.dataset import DataError, find_data_dir
 
 #: Fixtures that train, export or start a server: a test that uses one, directly or through
 #: another fixture, is marked `slow` (`./run.sh test -m "not slow"` runs the rest).
@@ -115,7 +115,7 @@ def models_dir(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 def search_cli(capsys: pytest.CaptureFixture[str]):
     """search_cli(*args) -> (exit code, stdout, stderr) of `python -m inference ARGS`, called
     in this process (tests/test_engine.py runs the real subprocess)."""
-    from inference.__main__ import main
+    from inference.cli import main
 
     def run(*args: str) -> tuple[int, str, str]:
         try:
@@ -152,6 +152,7 @@ def uncaptioned_gallery(test_image_paths: list[Path], tmp_path: Path) -> Path:
 def _app_starter(models_dir: Path, folder: Path) -> Iterator[Callable[..., str]]:
     """start(gallery, *args) -> URL of `python app.py` serving `gallery` in a subprocess; every
     app it started is stopped on leaving."""
+    from bench.cli import BenchError
     from bench.load import start_app as launch
 
     processes: list = []
@@ -160,7 +161,7 @@ def _app_starter(models_dir: Path, folder: Path) -> Iterator[Callable[..., str]]
         log = folder / f"app-{len(processes)}.log"
         try:
             process, url = launch(gallery, models_dir, folder / f"uploads-{len(processes)}", args, log)
-        except RuntimeError as error:
+        except BenchError as error:
             pytest.fail(str(error))
         processes.append(process)
         return url

@@ -10,10 +10,11 @@ import pytest
 from PIL import Image
 
 from app import SearchApp, example_queries
-from inference.models import SearchModels
+from inference.engine.front import PhotoSearch
+from inference.errors import UserError
+from inference.models.exported import SearchModels
 from inference.policy import DISCLAIMER, SEARCH_REFUSED, is_restricted_text
-from inference.search import SearchEngine
-from inference.tiles import ThumbnailStore, disclaimer_tile
+from webapp.tiles import ThumbnailStore, disclaimer_tile
 
 
 @pytest.fixture()
@@ -22,8 +23,8 @@ def app(models_dir, small_gallery, tmp_path):
     names = sorted(p.name for p in small_gallery.glob("*.jpg"))
     rows = [f"{names[0]},A girl smiles"] + [f"{name},A photo" for name in names[1:]]
     (small_gallery / "captions.csv").write_text("image,caption\n" + "\n".join(rows) + "\n")
-    engine = SearchEngine(
-        [small_gallery, uploads], SearchModels(models_dir), tmp_path / "index", progress=False
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(
+        small_gallery, uploads
     )
     return SearchApp(engine, uploads)
 
@@ -58,8 +59,8 @@ def test_restricted_blank_and_cutoff_messages(app):
 def test_thumbnails_of_very_large_photos_are_decoded_small(tmp_path, test_image_paths):
     from PIL import Image
 
-    from inference.preprocess import load_image
-    from inference.tiles import THUMBNAIL_SIZE, thumbnail
+    from inference.models.preprocess import load_image
+    from webapp.tiles import THUMBNAIL_SIZE, thumbnail
 
     big = tmp_path / "wallpaper.jpg"
     with Image.open(test_image_paths[0]) as photo:
@@ -106,7 +107,7 @@ def test_oversized_upload_is_refused_and_not_copied(app, tmp_path):
 
 def test_skipped_gallery_files_are_noticed(models_dir, small_gallery, tmp_path):
     (small_gallery / "broken.png").write_bytes(b"\x89PNG garbage")
-    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(small_gallery)
     notice = SearchApp(engine, tmp_path / "uploads").skipped_notice()
     assert notice.startswith("**1 file(s)") and "broken.png: not a readable image" in notice
     assert len(engine) == 6
@@ -116,8 +117,8 @@ def test_examples_come_from_the_gallerys_own_allowed_captions(models_dir, data_d
     from app import GENERIC_EXAMPLES, clean_caption
 
     assert clean_caption("Four people at a river 's edge .") == "Four people at a river's edge"
-    engine = SearchEngine(
-        data_dir / "test_images", SearchModels(models_dir), tmp_path / "index", progress=False
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(
+        data_dir / "test_images"
     )
     examples = example_queries(engine)
     assert len(examples) == 10 and len(set(examples)) == 10
@@ -128,14 +129,14 @@ def test_examples_come_from_the_gallerys_own_allowed_captions(models_dir, data_d
     plain = tmp_path / "photos"  # a folder nobody captioned: generic queries
     plain.mkdir()
     shutil.copy(next((data_dir / "test_images").glob("*.jpg")), plain / "a.jpg")
-    other = SearchEngine(plain, SearchModels(models_dir), tmp_path / "index", progress=False)
+    other = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(plain)
     assert example_queries(other) == list(GENERIC_EXAMPLES)
 
 
 def known_captions_by_text(data_dir):
     """cleaned test query -> its image name."""
     from app import clean_caption
-    from inference.dataset import load_test_set
+    from inference.data.dataset import load_test_set
 
     queries = load_test_set(data_dir).queries
     return {clean_caption(t): image for t, image in zip(queries["query_text"], queries["image"], strict=True)}
@@ -210,9 +211,9 @@ def test_adding_images_is_the_owners(models_dir, small_gallery, tmp_path):
     assert upload_permission("127.0.0.1", False, None) == (True, None)
     assert upload_permission("0.0.0.0", False, "s3cret") == (False, "s3cret")
     assert upload_permission("0.0.0.0", True, "s3cret") == (True, "s3cret")
-    with pytest.raises(ValueError, match="needs an admin token"):
+    with pytest.raises(UserError, match="needs an admin token"):
         upload_permission("0.0.0.0", True, None)
-    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(small_gallery)
     public = SearchApp(engine, tmp_path / "uploads", uploads_allowed=False)
     assert "turned off" in public.add_images([str(next(small_gallery.glob("*.jpg")))])
     names = {getattr(fn, "api_name", None) for fn in build_ui(public, []).fns.values()}

@@ -43,7 +43,7 @@ def test_a_dead_writers_temp_file_is_removed_a_live_ones_kept(tmp_path):
 
 
 def test_the_temp_file_is_hidden_from_a_gallery_scan(tmp_path):
-    from inference.preprocess import IMAGE_SUFFIXES
+    from inference.models.preprocess import IMAGE_SUFFIXES
 
     target = tmp_path / "photo.jpg"
     with atomic_write(target) as handle:

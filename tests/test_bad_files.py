@@ -47,8 +47,8 @@ def test_cli_search_over_bad_files(models_dir, test_image_paths, tmp_path, searc
 def test_unreadable_file_is_skipped_with_its_reason(models_dir, test_image_paths, tmp_path, monkeypatch):
     from PIL import Image as PILImage
 
-    from inference.index import update_index
-    from inference.models import SearchModels
+    from inference.models.exported import SearchModels
+    from inference.store.index import update_index
 
     gallery = tmp_path / "gallery"
     gallery.mkdir()

@@ -51,8 +51,8 @@ def test_real_derived_vectors_are_distinct_variants_that_stay_near_their_photo(m
     import numpy as np
 
     from bench.augmented import derived_vectors
-    from inference.models import SearchModels
-    from inference.preprocess import load_image
+    from inference.models.exported import SearchModels
+    from inference.models.preprocess import load_image
 
     models = SearchModels(models_dir)
     photos = test_image_paths[:4]
@@ -123,8 +123,8 @@ def test_held_back_translations_are_test_queries_of_photos_without_children(data
     import pandas as pd
 
     from bench.translated_test import TRANSLATIONS
-    from inference.dataset import load_test_set
-    from inference.evaluate import test_set_policy
+    from inference.data.dataset import load_test_set
+    from inference.engine.evaluate import test_set_policy
 
     test = load_test_set(data_dir)
     allowed, _ = test_set_policy(test)
@@ -153,12 +153,13 @@ def test_translated_test_ranks_every_query_through_the_engine(models_dir, data_d
 
 def test_a_refused_query_ranks_its_photo_last(models_dir, small_gallery):
     """A query the policy refuses finds nothing, so its photo counts as a miss (N + 1)."""
+
     from bench.translated_test import own_ranks
-    from inference.models import SearchModels
-    from inference.search import SearchEngine
+    from inference.engine.front import PhotoSearch
+    from inference.models.exported import SearchModels
 
     models = SearchModels(models_dir)
-    engine = SearchEngine(small_gallery, models, cache_dir=small_gallery.parent / "c", progress=False)
+    engine = PhotoSearch(models, index_dir=small_gallery.parent / "c").ensure_index(small_gallery)
     photo = sorted(small_gallery.glob("*.jpg"))[0].name
     ranks = own_ranks(engine, ["children playing in a park", "a dog"], [photo, photo])
     size = len(engine.view.paths)

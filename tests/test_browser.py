@@ -103,8 +103,8 @@ def _weak_query(models_dir: Path, gallery: list[Path]) -> str:
     model; that the page then says so is what the browser test checks."""
     import numpy as np
 
-    from inference.models import SearchModels
-    from inference.preprocess import load_image
+    from inference.models.exported import SearchModels
+    from inference.models.preprocess import load_image
 
     models = SearchModels(models_dir)
     vectors, _ = models.embed_images(np.stack([models.preprocess(load_image(p)) for p in gallery]))

@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
-from inference.dataset import DataError, load_test_set
-from inference.download import locate_data_dir
+from inference.data.dataset import DataError, load_test_set
+from inference.data.download import locate_data_dir
 from inference.policy import is_restricted_text
 from train.data import load_train_set
 from train.prepare import own_child_labels, prepare

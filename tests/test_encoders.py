@@ -6,8 +6,8 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD, load_image, preprocess
-from train.encoders import ImageEncoderSpec, PooledAndLogits, SideBySide, build_image_encoder
+from inference.models.preprocess import IMAGENET_MEAN, IMAGENET_STD, load_image, preprocess
+from train.encoders import EncoderError, ImageEncoderSpec, PooledAndLogits, SideBySide, build_image_encoder
 from train.open_nsfw import MEAN_BGR, POOLED_OUTPUT, OpenNsfwTrunk, open_nsfw_onnx
 
 
@@ -36,7 +36,7 @@ def test_weights_file_is_loaded(tmp_path):
 
 
 def test_unknown_encoder_is_rejected():
-    with pytest.raises(ValueError, match="unknown image encoder"):
+    with pytest.raises(EncoderError, match="unknown image encoder"):
         build_image_encoder(ImageEncoderSpec("vgg16"))
 
 

@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.index import READABLE_SCHEMAS, index_path, load_index, update_index
-from inference.models import SearchModels
+from inference.engine.front import PhotoSearch
+from inference.engine.responses import QueryError
+from inference.errors import UserError
+from inference.models.exported import SearchModels
 from inference.policy import DISCLAIMER
-from inference.ranking import top_k
-from inference.search import QueryError, SearchEngine
+from inference.store.index import READABLE_SCHEMAS, index_path, load_index, update_index
+from inference.store.ranking import top_k
 
 
 class CountingModels(SearchModels):
@@ -61,7 +63,7 @@ def test_crash_during_save_keeps_old_index(models_dir, small_gallery, tmp_path, 
         handle.write(b"partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("inference.index.np.savez", crash)
+    monkeypatch.setattr("inference.store.index.np.savez", crash)
     with pytest.raises(KeyboardInterrupt):
         update_index(models, small_gallery, cache, progress=False)
     assert path.read_bytes() == before
@@ -132,8 +134,8 @@ def test_an_index_of_the_schema_before_opens_without_re_embedding(models_dir, sm
     again = update_index(models, small_gallery, cache, progress=False)
     assert models.embedded == 0 and np.isnan(again.signals).all()
     np.testing.assert_array_equal(again.child_probability, first.child_probability)
-    engine = SearchEngine(small_gallery, SearchModels(models_dir), cache, progress=False)
-    for item in engine.review_queue():  # worked out afresh, the same as the index's signals say
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=cache).ensure_index(small_gallery)
+    for item in engine.review():  # worked out afresh, the same as the index's signals say
         signals = first.signals[first.names.index(item.name)]
         fresh, recorded = engine.explain(item), models.detector.explain(signals[:2], signals[2:])
         assert abs(fresh.probability - recorded.probability) < 1e-3 and fresh.signal == recorded.signal
@@ -168,7 +170,7 @@ def test_search_policy_and_errors(models_dir, small_gallery, tmp_path):
     (small_gallery / "captions.csv").write_text(
         "image,caption\n" + f"{sorted(os.listdir(small_gallery))[0]},A little boy on a swing\n"
     )
-    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(small_gallery)
     response = engine.search("a person outdoors", k=6)
     scores = [r.score for r in response.results if r.score is not None]
     assert len(scores) == 6 and all(0.0 <= s <= 1.0 for s in scores)
@@ -188,8 +190,8 @@ def test_search_policy_and_errors(models_dir, small_gallery, tmp_path):
 
 def test_find_similar_ranks_the_image_itself_out(models_dir, small_gallery, tmp_path):
     # policy off: a restricted source is refused (tests/test_app.py); this checks the ranking
-    engine = SearchEngine(
-        small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False, policy="off"
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index", policy="off").ensure_index(
+        small_gallery
     )
     source = engine.view.paths[0]
     results = engine.similar(source, k=3).results
@@ -254,7 +256,7 @@ def test_cli_evaluate_agrees_with_training(trained_run, models_dir, data_dir):
         assert abs(engine[key] - trained[key]) <= 1.0
     assert engine["queries"] == trained["queries"] and engine["images"] == 70 and engine["ranker"] == "exact"
     # every query went through the policy's one verdict, the semantic net included
-    from inference.dataset import load_test_set
+    from inference.data.dataset import load_test_set
     from inference.policy import word_verdict
 
     queries = load_test_set(data_dir).queries["query_text"]
@@ -269,8 +271,8 @@ def test_cli_evaluate_agrees_with_training(trained_run, models_dir, data_dir):
 
 def test_serving_imports_no_torch():
     code = (
-        "import sys, inference, inference.search, inference.models, inference.index, "
-        "inference.evaluate, inference.__main__; "
+        "import sys, inference, inference.engine.front, inference.models.exported, inference.store.index, "
+        "inference.engine.evaluate, inference.cli; "
         "bad = [m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'train'))]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
@@ -281,8 +283,8 @@ def test_serving_imports_no_torch():
 def test_interrupted_indexing_resumes_without_re_embedding(models_dir, small_gallery, tmp_path, monkeypatch):
     """A crash after the first checkpoint leaves a loadable index; the next run
     embeds only what was not done."""
-    monkeypatch.setattr("inference.index.BATCH_SIZE", 2)
-    monkeypatch.setattr("inference.index.CHECKPOINT_EVERY", 2)
+    monkeypatch.setattr("inference.store.index.BATCH_SIZE", 2)
+    monkeypatch.setattr("inference.store.index.CHECKPOINT_EVERY", 2)
     models = CountingModels(models_dir)
     original = models.embed_images
     calls = []
@@ -308,8 +310,8 @@ def test_interrupted_indexing_resumes_without_re_embedding(models_dir, small_gal
 KILLABLE_INDEXER = """
 import sys, time
 from pathlib import Path
-import inference.index as ix
-from inference.models import SearchModels
+import inference.store.index as ix
+from inference.models.exported import SearchModels
 
 ix.BATCH_SIZE, ix.CHECKPOINT_EVERY, ix.CHECKPOINT_WORK_PER_SAVE = 2, 2, 0.0
 slow = SearchModels(sys.argv[1])
@@ -355,8 +357,8 @@ def test_two_folders_rank_like_one(models_dir, small_gallery, tmp_path):
         for name in share:
             shutil.copy(small_gallery / name, folder / name)
     models = SearchModels(models_dir)
-    one = SearchEngine(small_gallery, models, tmp_path / "index", progress=False)
-    two = SearchEngine([first, second], models, tmp_path / "index", progress=False)
+    one = PhotoSearch(models, index_dir=tmp_path / "index").ensure_index(small_gallery)
+    two = PhotoSearch(models, index_dir=tmp_path / "index").ensure_index(first, second)
     assert len(two.view.parts) == 2 and len(two) == len(one) == 6
     for query in ("a dog runs on grass", "people in a city street"):
         expected = [(r.image.name, round(r.score or 0.0, 5)) for r in one.search(query, k=4).results]
@@ -370,9 +372,9 @@ def test_two_folders_rank_like_one(models_dir, small_gallery, tmp_path):
 def test_an_engine_over_vectors_refuses_to_refresh(models_dir):
     vectors = np.random.default_rng(0).standard_normal((5, 8), dtype=np.float32)
     paths = [Path(f"{i}.jpg") for i in range(5)]
-    engine = SearchEngine.from_vectors(SearchModels(models_dir), paths, vectors)
+    engine = PhotoSearch.over_vectors(SearchModels(models_dir), paths, vectors)
     assert len(engine) == 5
-    with pytest.raises(ValueError, match="no folder to re-scan"):
+    with pytest.raises(UserError, match="no folder to re-scan"):
         engine.refresh()
 
 
@@ -380,7 +382,7 @@ def test_large_jpegs_are_decoded_at_a_reduced_scale_and_embed_alike(models_dir, 
     """Draft decoding never goes below what indexing needs, and the vector barely moves."""
     from PIL import Image
 
-    from inference.preprocess import load_image
+    from inference.models.preprocess import load_image
 
     models = SearchModels(models_dir)
     need = models.decode_at_least  # (short side, long side)

@@ -12,8 +12,8 @@ import torch
 
 from export.modules import load_modules
 from export.onnx_export import ExportCheckError, export_run
-from inference.models import ModelFilesError, SearchModels
-from inference.preprocess import SERVED_VIEWS, load_image, served_views
+from inference.models.exported import ModelFilesError, SearchModels
+from inference.models.preprocess import SERVED_VIEWS, load_image, served_views
 
 
 def test_manifest_records_checks_and_checksums(models_dir):
@@ -126,8 +126,8 @@ def test_a_run_whose_face_nets_are_gone_exports_them_built_again(
 ):
     """The folder a run's detector read its face nets from may be gone (a cleared cache, a
     run from another machine): export builds the same nets again instead of a traceback."""
-    from inference.faces import FACE_MODEL_FILES
-    from inference.models import file_sha256
+    from inference.models.exported import file_sha256
+    from inference.review.faces import FACE_MODEL_FILES
     from train.checkpoint import load_checkpoint, save_checkpoint, tokenizer_dir
 
     checkpoint = load_checkpoint(trained_run / "model.pt")
@@ -201,7 +201,7 @@ def test_corrupt_model_file_is_named(models_dir, tmp_path):
 def test_int8_text_encoder_is_measured_before_offered(
     trained_run, data_dir, test_image_paths, tmp_path, search_cli
 ):
-    from inference.dataset import load_test_set
+    from inference.data.dataset import load_test_set
 
     target = tmp_path / "models"
     manifest = export_run(

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from inference.policy import DISCLAIMER
-from inference.tiles import disclaimer_tile
+from webapp.tiles import disclaimer_tile
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from inference.faces import AGE_CHIP_PX, MIN_FACE_PX, NO_FACE, FaceModels, aligned_chip, nms
-from inference.preprocess import load_image
+from inference.models.preprocess import load_image
+from inference.review.faces import AGE_CHIP_PX, MIN_FACE_PX, NO_FACE, FaceModels, aligned_chip, nms
 from train.face_nets import build_face_models
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from inference.preprocess import SERVED_VIEWS, ImageError, load_image, served_views
+from inference.models.preprocess import SERVED_VIEWS, ImageError, load_image, served_views
 
 SUFFIXES = [".jpg", ".png", ".gif", ".webp", ".bmp"]
 

@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("inference", "train", "export", "bench")
-SERVING = ("app", "inference.search")
+PACKAGES = ("inference", "webapp", "train", "export", "bench")
+SERVING = ("app", "inference", "inference.engine.front")
+#: The command line's `evaluate` may download the data set; nothing of it reaches torch either
+COMMANDS = ("inference.cli",)
+#: The engine's parts behind its front door (inference/engine/front.py PhotoSearch)
+ENGINE_INSIDE = ("inference.engine.folders", "inference.engine.withholding", "inference.engine.searching")
 
 
 def _module_name(path: Path) -> str:
@@ -22,7 +26,7 @@ def _module_name(path: Path) -> str:
 @cache
 def _graph() -> dict[str, set[str]]:
     """module -> the project modules (and top-level outside packages) it imports anywhere in it."""
-    paths = [ROOT / "app.py"] + [p for package in PACKAGES for p in sorted((ROOT / package).glob("*.py"))]
+    paths = [ROOT / "app.py"] + [p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))]
     modules = {_module_name(p): p for p in paths}
     graph = {}
     for name, path in modules.items():
@@ -51,7 +55,7 @@ def _reachable(start: str) -> set[str]:
 
 def test_the_graph_is_read():
     graph = _graph()
-    assert "inference.models" in graph["inference.search"] and "torch" in graph["train.model"]
+    assert "inference.models.exported" in graph["inference.engine.front"] and "torch" in graph["train.model"]
     assert "train.openclip" in graph["train.encoders"]  # an import inside a function counts
 
 
@@ -60,8 +64,15 @@ def test_no_module_imports_itself_through_others():
     assert cycles == []
 
 
-@pytest.mark.parametrize("entry", SERVING)
+@pytest.mark.parametrize("entry", SERVING + COMMANDS)
 def test_serving_reaches_neither_torch_nor_training_nor_the_downloader(entry):
     reached = _reachable(entry)
-    assert {"torch", "inference.download"} & reached == set()
-    assert [m for m in reached if m.startswith(("train", "export"))] == []
+    assert "torch" not in reached and [m for m in reached if m.startswith(("train", "export"))] == []
+    if entry in SERVING:
+        assert "inference.data.download" not in reached
+
+
+def test_only_the_front_door_builds_the_engine():
+    """Callers (the app, the CLI, evaluation, bench) build through PhotoSearch alone."""
+    outside = {m: deps for m, deps in _graph().items() if not m.startswith("inference.engine")}
+    assert sorted(m for m, deps in outside.items() if deps & set(ENGINE_INSIDE)) == []

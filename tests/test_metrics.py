@@ -1,6 +1,6 @@
 import numpy as np
 
-from inference.metrics import retrieval_metrics, target_ranks
+from inference.data.metrics import retrieval_metrics, target_ranks
 
 
 def _brute_force_rank(row: np.ndarray, target: int) -> int:

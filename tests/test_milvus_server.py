@@ -16,9 +16,10 @@ from PIL import Image
 
 milvus = pytest.importorskip("milvus")
 
-from inference.milvus_store import MilvusRanker  # noqa: E402
-from inference.models import SearchModels  # noqa: E402
-from inference.search import SearchEngine  # noqa: E402
+
+from inference.engine.front import PhotoSearch  # noqa: E402
+from inference.models.exported import SearchModels  # noqa: E402
+from inference.store.milvus import MilvusRanker  # noqa: E402
 
 QUERIES = ("a dog running on the grass", "people in the street", "a man climbing a rock")
 
@@ -51,7 +52,7 @@ def _cli_search(search_cli, query: str, gallery: Path, models: Path, *extra: str
     return search_cli("search", query, "--gallery", str(gallery), "--models", str(models), "--json", *extra)
 
 
-def _names(engine: SearchEngine, query: str) -> list[tuple[str, bool]]:
+def _names(engine: PhotoSearch, query: str) -> list[tuple[str, bool]]:
     return [(r.image.name, r.restricted) for r in engine.search(query, k=10).results]
 
 
@@ -74,14 +75,14 @@ def test_a_refresh_through_the_server_answers_as_a_fresh_local_index(
 ):
     models = SearchModels(models_dir)
     store = _uri(server)
-    remote = SearchEngine(uncaptioned_gallery, models, tmp_path / "remote", progress=False, store=store)
+    remote = PhotoSearch(models, index_dir=tmp_path / "remote", store=store).ensure_index(uncaptioned_gallery)
     photos = sorted(uncaptioned_gallery.glob("*.jpg"))
     photos[0].unlink()  # removed
     shutil.copy(photos[3], uncaptioned_gallery / "added.jpg")  # added
     with Image.open(photos[4]) as picture:  # changed: the picture turned on its side, same name
         picture.transpose(Image.Transpose.ROTATE_90).save(photos[4])
     remote.refresh(progress=False)
-    local = SearchEngine(uncaptioned_gallery, models, tmp_path / "local", progress=False)
+    local = PhotoSearch(models, index_dir=tmp_path / "local").ensure_index(uncaptioned_gallery)
     for query in QUERIES:
         assert _names(remote, query) == _names(local, query)
     assert photos[0].name not in {name for q in QUERIES for name, _ in _names(remote, q)}
@@ -93,7 +94,7 @@ def test_a_refresh_through_the_server_answers_as_a_fresh_local_index(
 def test_two_engines_over_one_server_see_the_same_gallery(server, models_dir, uncaptioned_gallery, tmp_path):
     models = SearchModels(models_dir)
     first, second = (
-        SearchEngine(uncaptioned_gallery, models, tmp_path / name, progress=False, store=_uri(server))
+        PhotoSearch(models, index_dir=tmp_path / name, store=_uri(server)).ensure_index(uncaptioned_gallery)
         for name in ("first", "second")
     )
     ranker = second.view.parts[0].ranker
@@ -137,15 +138,11 @@ def test_a_stopped_server_is_one_line_everywhere_and_the_app_answers_once_it_res
     """Last in this module: it stops the server (and starts it again). One engine is built, while
     the server runs: an engine built just after a restart waits ~20 s for the server's clock."""
     from app import SearchApp
-    from inference.milvus_store import StoreError
+    from inference.store.milvus import StoreError
 
     uploads = tmp_path / "uploads"
-    engine = SearchEngine(
-        [uncaptioned_gallery, uploads],
-        SearchModels(models_dir),
-        tmp_path / "i",
-        progress=False,
-        store=_uri(server),
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "i", store=_uri(server)).ensure_index(
+        uncaptioned_gallery, uploads
     )
     app = SearchApp(engine, uploads)
     before = app.search("a dog", 5, 0.0)

@@ -13,10 +13,11 @@ import pytest
 
 pytest.importorskip("milvus_lite")
 
-from inference.milvus_store import MilvusRanker, StoreError, collection_name, parse_store  # noqa: E402
-from inference.models import SearchModels  # noqa: E402
-from inference.search import SearchEngine  # noqa: E402
-from inference.vectors import Int8Rows  # noqa: E402
+
+from inference.engine.front import PhotoSearch  # noqa: E402
+from inference.models.exported import SearchModels  # noqa: E402
+from inference.store.milvus import MilvusRanker, StoreError, collection_name, parse_store  # noqa: E402
+from inference.store.vectors import Int8Rows  # noqa: E402
 
 
 def _search(search_cli, query: str, gallery: Path, models: Path, *extra: str) -> dict:
@@ -48,14 +49,14 @@ def test_cli_search_on_milvus_lite_answers_as_the_local_store(
 
 def test_every_test_query_gets_the_local_top_10(models_dir, data_dir, tmp_path):
     """The whole test set: 70 images, every query, through both stores."""
-    from inference.dataset import load_test_set
+    from inference.data.dataset import load_test_set
 
     test = load_test_set(data_dir)
     models = SearchModels(models_dir)
-    local = SearchEngine(test.image_dir, models, tmp_path / "index", progress=False, policy="off")
+    local = PhotoSearch(models, index_dir=tmp_path / "index", policy="off").ensure_index(test.image_dir)
     store = str(tmp_path / "g.db")
-    milvus = SearchEngine(
-        test.image_dir, models, tmp_path / "index", progress=False, policy="off", store=store
+    milvus = PhotoSearch(models, index_dir=tmp_path / "index", policy="off", store=store).ensure_index(
+        test.image_dir
     )
     texts = test.queries["query_text"].tolist()
     vectors = models.embed_texts(texts)
@@ -71,7 +72,7 @@ def test_every_test_query_gets_the_local_top_10(models_dir, data_dir, tmp_path):
 def _stored(store: str, name: str) -> dict[str, bool]:
     from pymilvus import MilvusClient
 
-    from inference.milvus_store import _client
+    from inference.store.milvus import _client
 
     client: MilvusClient = _client(store)
     client.load_collection(name)
@@ -81,7 +82,7 @@ def _stored(store: str, name: str) -> dict[str, bool]:
 
 def test_a_refresh_writes_only_what_changed_and_deletes_what_is_gone(models_dir, small_gallery, tmp_path):
     models, store = SearchModels(models_dir), str(tmp_path / "g.db")
-    engine = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, store=store)
+    engine = PhotoSearch(models, index_dir=tmp_path / "index", store=store).ensure_index(small_gallery)
     name = collection_name(small_gallery, f"{models.model_id}|strict")
     first = engine.view.parts[0].ranker
     assert isinstance(first, MilvusRanker) and first.written == 6
@@ -103,7 +104,7 @@ def test_the_policy_flag_is_stored_with_each_row(models_dir, small_gallery, tmp_
         + "\n".join(f"{p.name},a child on a swing" for p in sorted(small_gallery.iterdir())[:2])
     )
     models, store = SearchModels(models_dir), str(tmp_path / "g.db")
-    engine = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, store=store)
+    engine = PhotoSearch(models, index_dir=tmp_path / "index", store=store).ensure_index(small_gallery)
     stored = _stored(store, collection_name(small_gallery, f"{models.model_id}|strict"))
     view = engine.view
     assert stored == {p.name: bool(r) for p, r in zip(view.paths, view.restricted, strict=True)}
@@ -156,7 +157,7 @@ def _closed_port() -> int:
 def test_a_store_that_cannot_be_reached_is_one_line_not_a_traceback(
     models_dir, small_gallery, tmp_path, capsys
 ):
-    from inference.__main__ import main
+    from inference.cli import main
 
     store = f"http://127.0.0.1:{_closed_port()}"
     args = ["search", "a dog", "--gallery", str(small_gallery), "--models", str(models_dir), "--json"]
@@ -168,8 +169,10 @@ def test_a_store_that_cannot_be_reached_is_one_line_not_a_traceback(
     # a store lost after start-up: the search says so in one line, and the app's page shows it
     from app import SearchApp
 
-    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False,
-                          store=str(tmp_path / "lite.db"))  # fmt: skip
+    lite = str(tmp_path / "lite.db")
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index", store=lite).ensure_index(
+        small_gallery
+    )
     assert engine.search("a dog").results
     for part in engine.view.parts:
         part.ranker.uri = store  # type: ignore[attr-defined]  # as if the server went away
@@ -206,7 +209,7 @@ def test_a_search_held_past_its_deadline_is_told_from_a_failed_one(code, message
     from grpc import StatusCode
     from pymilvus.exceptions import MilvusException
 
-    from inference.milvus_store import _held
+    from inference.store.milvus import _held
 
     code = getattr(StatusCode, code) if isinstance(code, str) else code
     assert _held(MilvusException(code=code, message=message)) is held

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import torch
 
-from inference.models import SearchModels
-from inference.search import SearchEngine
-from inference.text import TextTokenizer
+from inference.engine.front import PhotoSearch
+from inference.models.exported import SearchModels
+from inference.models.text import TextTokenizer
 from train.multilingual import read_translations
 from train.use_encoder import MultilingualSentenceEncoder, package_resources, write_tokenizer_json
 
@@ -69,11 +69,13 @@ def test_the_tokenizer_file_gives_sentencepieces_ids(sentences, tokenizer):
 
 
 @pytest.fixture(scope="module")
-def engine(models_dir, test_image_paths, tmp_path_factory) -> SearchEngine:
+def engine(models_dir, test_image_paths, tmp_path_factory) -> PhotoSearch:
     gallery = tmp_path_factory.mktemp("photos")
     for path in test_image_paths[:8]:
         shutil.copy(path, gallery / path.name)
-    return SearchEngine(gallery, SearchModels(models_dir), tmp_path_factory.mktemp("index"), progress=False)
+    return PhotoSearch(SearchModels(models_dir), index_dir=tmp_path_factory.mktemp("index")).ensure_index(
+        gallery
+    )
 
 
 def test_a_translation_lands_by_its_english_original(engine, data_dir):

@@ -14,10 +14,10 @@ import torch
 from tiny_clip import CONFIGS, TEXT, build_tiny_clip
 
 from export.__main__ import main as export_main
-from inference.models import SearchModels
+from inference.models.exported import SearchModels
+from inference.models.preprocess import load_image, normalize, resize_and_crop
+from inference.models.text import TextTokenizer
 from inference.policy import DISCLAIMER
-from inference.preprocess import load_image, normalize, resize_and_crop
-from inference.text import TextTokenizer
 from train.__main__ import main as train_main
 from train.openclip import (
     BackboneError,

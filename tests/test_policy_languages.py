@@ -89,7 +89,9 @@ def test_copied_noun_rules_match_nltk():
 
 
 def test_serving_loads_no_nltk():
-    code = "import sys, inference.search, inference.policy as p; p.warm_up(); print('nltk' in sys.modules)"
+    code = (
+        "import sys, inference.engine.front, inference.policy as p; p.warm_up(); print('nltk' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 

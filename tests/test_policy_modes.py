@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.models import SearchModels
-from inference.search import SearchEngine
+from inference.engine.front import PhotoSearch
+from inference.errors import UserError
+from inference.models.exported import SearchModels
 from train.people_free import _package_samples
 
 PEOPLE_FREE = ("coffee", "moon", "brick", "grass", "coins", "rocket")
@@ -47,7 +48,7 @@ def test_policy_off_shows_everything_and_searches_every_query(models_dir, mixed_
 
 def test_captions_override_the_detector(models_dir, mixed_gallery, tmp_path):
     models = SearchModels(models_dir)
-    engine = SearchEngine(mixed_gallery, models, cache_dir=tmp_path / "index", progress=False)
+    engine = PhotoSearch(models, index_dir=tmp_path / "index").ensure_index(mixed_gallery)
     flags = dict(zip([p.name for p in engine.view.paths], engine.view.restricted.tolist(), strict=True))
     name = next(n for n, restricted in flags.items() if not restricted)  # the detector let it through
     (mixed_gallery / "captions.csv").write_text(f"image,caption\n{name},a little girl on a swing\n")
@@ -59,13 +60,13 @@ def test_unknown_policy_is_a_one_line_error(models_dir, mixed_gallery, search_cl
     args = ["search", "a dog", "--gallery", str(mixed_gallery), "--models", str(models_dir)]
     code, _, err = search_cli(*args, "--policy", "lenient")
     assert code == 2 and "invalid choice" in err
-    with pytest.raises(ValueError, match="unknown content policy"):
-        SearchEngine(mixed_gallery, SearchModels(models_dir), policy="lenient", progress=False)
+    with pytest.raises(UserError, match="unknown content policy"):
+        PhotoSearch(SearchModels(models_dir), policy="lenient")
 
 
 def test_detector_probability_in_the_index_matches_the_serving_models(models_dir, mixed_gallery, tmp_path):
-    from inference.index import update_index
-    from inference.preprocess import load_image
+    from inference.models.preprocess import load_image
+    from inference.store.index import update_index
 
     models = SearchModels(models_dir)
     index = update_index(models, mixed_gallery, tmp_path / "index", progress=False)
@@ -92,7 +93,7 @@ def test_captions_file_keys_nested_images_and_a_bad_one_is_a_one_line_error(
     nested.mkdir()
     shutil.move(str(mixed_gallery / "coffee.png"), nested / "coffee.png")
     (mixed_gallery / "captions.csv").write_text("image,caption\nholiday/coffee.png,a toddler with a cup\n")
-    engine = SearchEngine(mixed_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(mixed_gallery)
     row = [p.relative_to(mixed_gallery).as_posix() for p in engine.view.paths].index("holiday/coffee.png")
     assert engine.view.restricted[row]  # matched by its path in the gallery, not the detector
     (mixed_gallery / "captions.csv").write_text("image,text\ncoffee.png,a cup\n")
@@ -106,9 +107,9 @@ def test_captions_file_keys_nested_images_and_a_bad_one_is_a_one_line_error(
 def test_no_faces_can_lift_an_image_over_its_upper_bound(models_dir, test_image_paths):
     """The bound that lets indexing skip the face nets holds for any faces, and the
     engine's shortcut gives the decision the full computation gives."""
-    from inference.faces import NO_FACE
-    from inference.models import SearchModels
-    from inference.preprocess import load_image
+    from inference.models.exported import SearchModels
+    from inference.models.preprocess import load_image
+    from inference.review.faces import NO_FACE
 
     models = SearchModels(models_dir)
     detector = models.detector

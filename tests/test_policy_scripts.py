@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from child_queries import HARMLESS_NEW_LANGUAGES, NEW_LANGUAGES, UNREADABLE
 
-from inference.language import LANGUAGES, POLICY_READS, READABLE_SCRIPTS, UNDERSTOOD, query_language
 from inference.policy import is_restricted_text, restricted_languages, word_verdict
+from inference.policy.languages import LANGUAGES, POLICY_READS, READABLE_SCRIPTS, UNDERSTOOD, query_language
 from inference.policy.scripts import scan_form, unreadable_scripts
 from inference.policy.words import DICTIONARY_LANGUAGES, SUBSTRINGS
 

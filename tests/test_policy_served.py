@@ -1,4 +1,4 @@
-"""The content policy through the paths a user takes: SearchEngine.search, the CLI (its
+"""The content policy through the paths a user takes: PhotoSearch.search, the CLI (its
 own entry point, in process; test_engine runs it as a subprocess) and the app's API, for
 child queries in other languages and as people disguise them. (The policy's readings
 themselves: test_policy_languages.py and test_policy_disguises.py, which need no model.)"""
@@ -18,6 +18,7 @@ from child_queries import (
     UNREADABLE,
 )
 
+from inference.engine.front import PhotoSearch
 from inference.policy import DISCLAIMER
 
 
@@ -25,13 +26,14 @@ from inference.policy import DISCLAIMER
 def engine(models_dir, tmp_path_factory, test_image_paths):
     import shutil
 
-    from inference.models import SearchModels
-    from inference.search import SearchEngine
+    from inference.models.exported import SearchModels
 
     gallery = tmp_path_factory.mktemp("photos")
     for path in test_image_paths[:5]:
         shutil.copy(path, gallery / path.name)
-    return SearchEngine(gallery, SearchModels(models_dir), tmp_path_factory.mktemp("index"), progress=False)
+    return PhotoSearch(SearchModels(models_dir), index_dir=tmp_path_factory.mktemp("index")).ensure_index(
+        gallery
+    )
 
 
 @pytest.mark.parametrize("query", CHILD_QUERIES + DISGUISED)
@@ -143,13 +145,12 @@ def test_the_semantic_net_refuses_what_the_words_let_through(engine, models_dir)
     English query by it, after embedding, and evaluation counts it; Swedish is left to the words."""
     import dataclasses
 
-    from inference.models import SearchModels
-    from inference.search import SearchEngine
+    from inference.models.exported import SearchModels
 
     models = SearchModels(models_dir)
     assert models.query_net is not None  # training fitted it, export carried it
     models.query_net = dataclasses.replace(models.query_net, threshold=0.0)
-    strict = SearchEngine(engine.gallery, models, engine.index_dir, progress=False)
+    strict = PhotoSearch(models, index_dir=engine.index_dir).ensure_index(engine.gallery)
     response = strict.search("a dog runs through the snow")
     assert response.restricted and response.refusal == "semantic" and response.message == DISCLAIMER
     assert not strict.search("en hund i snön").restricted

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inference.engine.responses import QueryError, normalize_query
 from inference.policy import CHILD_LEMMAS, is_restricted_text, warm_up
-from inference.search import QueryError, normalize_query
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -2,9 +2,9 @@
 
 import pytest
 
-from inference.models import SearchModels
-from inference.search import SearchEngine
-from inference.text import MAX_TOKENS
+from inference.engine.front import PhotoSearch
+from inference.models.exported import SearchModels
+from inference.models.text import MAX_TOKENS
 
 ODD_QUERIES = [
     "dog " * 2500,  # 10,000 characters
@@ -22,7 +22,9 @@ def engine(models_dir, test_image_paths, tmp_path_factory):
     gallery = tmp_path_factory.mktemp("gallery")
     for path in test_image_paths[:5]:
         (gallery / path.name).symlink_to(path)
-    return SearchEngine(gallery, SearchModels(models_dir), tmp_path_factory.mktemp("index"), progress=False)
+    return PhotoSearch(SearchModels(models_dir), index_dir=tmp_path_factory.mktemp("index")).ensure_index(
+        gallery
+    )
 
 
 @pytest.mark.parametrize("query", ODD_QUERIES, ids=range(len(ODD_QUERIES)))

@@ -7,8 +7,10 @@ import faiss
 import numpy as np
 import pytest
 
-from inference.models import SearchModels
-from inference.ranking import (
+from inference.engine.front import PhotoSearch
+from inference.errors import UserError
+from inference.models.exported import SearchModels
+from inference.store.ranking import (
     ANN_THRESHOLD_ENV,
     MIN_PROBES,
     AnnSettings,
@@ -18,7 +20,6 @@ from inference.ranking import (
     build_ranker,
     top_k,
 )
-from inference.search import SearchEngine
 
 
 def _structured(rng: np.random.Generator, rows: int, dim: int = 300, rank: int = 40) -> np.ndarray:
@@ -65,7 +66,7 @@ def test_build_ranker_switches_at_threshold(monkeypatch):
     monkeypatch.setenv(ANN_THRESHOLD_ENV, "100")
     assert isinstance(build_ranker(vectors, ann_threshold()), ApproximateRanker)
     monkeypatch.setenv(ANN_THRESHOLD_ENV, "lots")
-    with pytest.raises(ValueError, match=ANN_THRESHOLD_ENV):
+    with pytest.raises(UserError, match=ANN_THRESHOLD_ENV):
         ann_threshold()
 
 
@@ -73,7 +74,7 @@ def test_the_threshold_setting_is_read_once_when_the_engine_is_built(
     models_dir, small_gallery, tmp_path, monkeypatch
 ):
     monkeypatch.setenv(ANN_THRESHOLD_ENV, "3")
-    engine = SearchEngine(small_gallery, SearchModels(models_dir), tmp_path / "index", progress=False)
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(small_gallery)
     assert engine.ann_threshold == 3 and engine.view.approximate
     monkeypatch.setenv(ANN_THRESHOLD_ENV, "lots")  # read at start-up only: a refresh keeps the value
     engine.refresh(progress=False)
@@ -82,8 +83,10 @@ def test_the_threshold_setting_is_read_once_when_the_engine_is_built(
 
 def test_engine_answers_the_same_above_a_forced_threshold(models_dir, small_gallery, tmp_path):
     models = SearchModels(models_dir)
-    exact = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, ann_threshold=7)
-    approximate = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, ann_threshold=6)
+    exact = PhotoSearch(models, index_dir=tmp_path / "index", ann_threshold=7).ensure_index(small_gallery)
+    approximate = PhotoSearch(models, index_dir=tmp_path / "index", ann_threshold=6).ensure_index(
+        small_gallery
+    )
     assert not exact.view.approximate and approximate.view.approximate
     for query in ("a dog runs on grass", "people in a city street"):
         assert exact.search(query, k=4).results == approximate.search(query, k=4).results
@@ -139,9 +142,9 @@ def test_a_restart_over_an_unchanged_gallery_loads_its_approximate_index(
     models_dir, small_gallery, test_image_paths, tmp_path
 ):
     models = SearchModels(models_dir)
-    first = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, ann_threshold=3)
+    first = PhotoSearch(models, index_dir=tmp_path / "index", ann_threshold=3).ensure_index(small_gallery)
     assert not first.view.parts[0].ranker.loaded and list((tmp_path / "index").glob("*.ann.npz"))
-    restart = SearchEngine(small_gallery, models, tmp_path / "index", progress=False, ann_threshold=3)
+    restart = PhotoSearch(models, index_dir=tmp_path / "index", ann_threshold=3).ensure_index(small_gallery)
     assert restart.view.parts[0].ranker.loaded
     query = "a dog runs on grass"
     assert restart.search(query, k=4).results == first.search(query, k=4).results

@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 from app import SearchApp
-from inference.__main__ import main as cli
-from inference.models import SearchModels
-from inference.review import RELEASES_FILE, ReviewError, read_releases
-from inference.search import SearchEngine
+from inference.cli import main as cli
+from inference.engine.front import PhotoSearch
+from inference.models.exported import SearchModels
+from inference.review.releases import RELEASES_FILE, ReviewError, read_releases
 from webapp.review import PAGE_SIZE
 
 
@@ -25,18 +25,18 @@ def uncaptioned(uncaptioned_gallery) -> Path:
     return uncaptioned_gallery
 
 
-def _engine(gallery: Path, models, tmp_path: Path) -> SearchEngine:
-    return SearchEngine(gallery, models, tmp_path / "index", progress=False)
+def _engine(gallery: Path, models, tmp_path: Path) -> PhotoSearch:
+    return PhotoSearch(models, index_dir=tmp_path / "index").ensure_index(gallery)
 
 
-def _restricted(engine: SearchEngine, name: str) -> bool:
+def _restricted(engine: PhotoSearch, name: str) -> bool:
     view = engine.view
     return bool(view.restricted[view.row_of[(engine.gallery / name).resolve()]])
 
 
 def test_queue_lists_what_the_detector_withholds_and_a_release_shows_it(uncaptioned, models, tmp_path):
     engine = _engine(uncaptioned, models, tmp_path)
-    queue = engine.review_queue()
+    queue = engine.review()
     withheld = {item.name for item in queue}
     assert withheld and not any(item.released for item in queue)
     assert withheld == {p.name for p, r in zip(engine.view.paths, engine.view.restricted, strict=True) if r}
@@ -49,19 +49,19 @@ def test_queue_lists_what_the_detector_withholds_and_a_release_shows_it(uncaptio
     assert read_releases(uncaptioned)[name].sha256  # recorded in the gallery, tied to the content
     # a restart, and a rebuilt index, keep the release
     again = _engine(uncaptioned, SearchModels(models.dir), tmp_path / "elsewhere")
-    assert not _restricted(again, name) and {i.name for i in again.review_queue() if i.released} == {name}
+    assert not _restricted(again, name) and {i.name for i in again.review() if i.released} == {name}
     engine.release([name], revoke=True)
     assert _restricted(engine, name) and name not in read_releases(uncaptioned)
 
 
 def test_an_edited_photo_goes_back_to_the_detector(uncaptioned, models, tmp_path):
     engine = _engine(uncaptioned, models, tmp_path)
-    name = engine.review_queue()[0].name
+    name = engine.review()[0].name
     engine.release([name])
     picture = uncaptioned / name
     Image.open(picture).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(picture)  # another picture now
     engine.refresh(progress=False)
-    item = next(i for i in engine.review_queue() if i.name == name)
+    item = next(i for i in engine.review() if i.name == name)
     assert not item.released and _restricted(engine, name)
     # the same content with a new timestamp (a copy, a touch) keeps its release
     engine.release([name])
@@ -76,7 +76,7 @@ def test_a_caption_naming_a_child_is_never_released(uncaptioned, models, tmp_pat
     captions = f"image,caption\n{first},A little girl on a swing\n{second},A man reads a newspaper\n"
     (uncaptioned / "captions.csv").write_text(captions)
     engine = _engine(uncaptioned, models, tmp_path)
-    assert first not in {item.name for item in engine.review_queue()}  # captions decide, not the queue
+    assert first not in {item.name for item in engine.review()}  # captions decide, not the queue
     with pytest.raises(ReviewError) as refused:
         engine.release([first, "no-such.jpg"])
     lines = str(refused.value).splitlines()
@@ -115,7 +115,7 @@ def test_cli_review_lists_releases_and_search_shows_the_release(uncaptioned, mod
 def test_the_queue_is_the_owners_in_the_app(uncaptioned, models, tmp_path):
     engine = _engine(uncaptioned, models, tmp_path)
     guarded = SearchApp(engine, tmp_path / "uploads", uploads_allowed=True, admin_token="s3cret").review
-    waiting = len(engine.review_queue())
+    waiting = len(engine.review())
     assert guarded.label() == f"Review withheld photos ({waiting} waiting)"
     visitor = guarded.page("guess")
     assert visitor.tiles == [] and "Wrong admin token" in visitor.status  # no picture for a visitor
@@ -138,25 +138,25 @@ def test_the_queue_is_the_owners_in_the_app(uncaptioned, models, tmp_path):
 def test_tiles_say_which_signal_withholds_each_photo(uncaptioned, models, tmp_path):
     engine = _engine(uncaptioned, models, tmp_path)
     page = SearchApp(engine, tmp_path / "uploads").review.page()
-    for tile, item in zip(page.tiles, engine.review_queue(), strict=False):
+    for tile, item in zip(page.tiles, engine.review(), strict=False):
         explained = engine.explain(item)
         assert tile.label.endswith(f"{item.probability:.2f}")  # the reason's P(child) is the indexed one
         assert abs(explained.probability - item.probability) < 1e-3 and explained.threshold == item.threshold
         assert explained.signal in ("faces", "whole image") and tile.reason.startswith("Withheld mostly by")
         assert f"threshold {item.threshold:.2f}" in tile.reason
     # lowest P(child) first: the likeliest mistakes
-    probabilities = [item.probability for item in engine.review_queue("likeliest mistakes")]
+    probabilities = [item.probability for item in engine.review("likeliest mistakes")]
     assert probabilities == sorted(probabilities)
 
 
 def test_release_undo_and_take_back_are_audited_and_appended(uncaptioned, models, tmp_path):
-    from inference.review import AUDIT_FILE, read_audit
+    from inference.review.releases import AUDIT_FILE, read_audit
 
     engine = _engine(uncaptioned, models, tmp_path)
     review = SearchApp(engine, tmp_path / "uploads").review
     names = review.page().names[:2]
     _, released = review.release(names)
-    assert {item.name for item in engine.review_queue() if item.released} == set(released) == set(names)
+    assert {item.name for item in engine.review() if item.released} == set(released) == set(names)
     log = uncaptioned / AUDIT_FILE
     before = log.read_bytes()
     review.revoke(released[:1])  # the undo of the app: the last release taken back, one by one here

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from app import SearchApp
-from inference.__main__ import main as cli
-from inference.models import SearchModels
+from inference.cli import main as cli
+from inference.engine.front import PhotoSearch
+from inference.models.exported import SearchModels
 from inference.policy import DISCLAIMER
-from inference.search import SearchEngine
-from inference.tiles import ThumbnailStore, _key
+from webapp.tiles import ThumbnailStore, _key
 
 
 @pytest.fixture()
@@ -60,9 +60,9 @@ def test_a_revoke_and_a_caption_by_another_process_are_obeyed_at_once(
     allowed, hidden = _api(client)
     assert allowed and hidden and len(allowed) + hidden == 8  # the detector withholds some, not all
     # a long-lived engine in this process, as another app would hold one (find-similar below)
-    engine = SearchEngine(photos, SearchModels(models_dir), tmp_path / "index", progress=False)
+    engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(photos)
     here = SearchApp(engine, tmp_path / "uploads")
-    name = engine.review_queue()[0].name
+    name = engine.review()[0].name
     where = ["review", "--gallery", str(photos), "--models", str(models_dir)]
 
     assert cli([*where, "--release", name]) == 0  # the CLI: another process's word

@@ -9,7 +9,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from inference.sessions import load_session
+from inference.models.sessions import load_session
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_threads_follow_the_argument_then_omp_num_threads(identity_model, monkey
 @pytest.mark.parametrize(("omp", "threads"), [("1", 1), ("", None)])
 def test_the_engines_models_follow_omp_num_threads(models_dir, monkeypatch, omp, threads):
     """The encoders' sessions and the pool that runs the face nets, as the app and CLI build them."""
-    from inference.models import SearchModels
+    from inference.models.exported import SearchModels
 
     monkeypatch.setenv("OMP_NUM_THREADS", omp)
     models = SearchModels(models_dir)

@@ -52,7 +52,7 @@ def test_checkpoint_is_typed_versioned_and_carries_its_tokenizer(trained_run, tm
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 1 and "checkpoint version None" in result.stderr
+    assert result.returncode == 2 and "checkpoint version None" in result.stderr
     assert "Traceback" not in result.stderr
     payload = torch.load(trained_run / "model.pt", weights_only=False)
     del payload["detector"]["combiner"]["face_cascade"]  # fitted before the face settings were recorded
@@ -92,7 +92,7 @@ def test_no_match_level_separates_galleries_with_and_without_the_picture(trained
 def test_the_semantic_net_is_fitted_on_held_out_languages_and_carried_to_serving(trained_run, models_dir):
     """The policy's net on queries: a threshold chosen on languages held out of its fitting, a
     recall for each, and the languages the encoder never learned marked as not served."""
-    from inference.models import SearchModels
+    from inference.models.exported import SearchModels
     from train.checkpoint import load_checkpoint
 
     report = json.loads((trained_run / "metrics.json").read_text())["query_net"]

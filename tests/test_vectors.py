@@ -4,9 +4,9 @@ memory-mapped from the index file instead of read into memory."""
 import numpy as np
 import pytest
 
-from inference.index import FileStamps, index_path, load_index, update_index
-from inference.models import SearchModels
-from inference.vectors import Int8Rows, npz_member_map
+from inference.models.exported import SearchModels
+from inference.store.index import FileStamps, index_path, load_index, update_index
+from inference.store.vectors import Int8Rows, npz_member_map
 
 
 def _unit_rows(n: int, dim: int = 1664, seed: int = 0) -> np.ndarray:

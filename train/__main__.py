@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from inference.dataset import DataError
-from inference.download import locate_data_dir
+from inference.data.download import locate_data_dir
+from inference.errors import UserError
 from train.encoders import DEFAULT_IMAGE_ENCODER, IMAGE_ENCODERS
 from train.openclip_names import OPENCLIP_PREFIX, is_openclip
 
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             **extra,
         )
         metrics = run(cfg)
-    except (DataError, FileNotFoundError, ValueError) as error:
+    except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for name in ("model", "baseline"):

@@ -9,7 +9,7 @@ from scipy.special import expit, logsumexp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from inference.metrics import retrieval_metrics, target_ranks
+from inference.data.metrics import retrieval_metrics, target_ranks
 
 FUSION_GRID = np.round(np.arange(0.0, 2.01, 0.1), 2)
 #: A pretrained vision-language backbone's bridge is its own image-text similarity, which may

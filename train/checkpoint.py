@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 from inference.atomic import atomic_write
-from inference.detector import DetectorParams
-from inference.models import MULTILINGUAL_TOKENIZER_DIR
+from inference.errors import UserError
+from inference.models.exported import MULTILINGUAL_TOKENIZER_DIR
+from inference.review.detector import DetectorParams
 from train.model import ModelConfig
 from train.use_encoder import write_tokenizer_json
 
@@ -27,7 +28,7 @@ TOKENIZER_DIR = "tokenizer"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError):
     """A checkpoint that cannot be used; the message says why and what to run."""
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.dataset import TestSet
+from inference.data.dataset import TestSet
 from train.detector import FittedDetector, detector_rates, fit_detector
 from train.encoders import ImageEncoderSpec, build_image_encoder
 from train.face_nets import DEFAULT_FACE_MODELS_DIR, build_face_models

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from inference.dataset import DataError, check_images_exist, read_table
+from inference.data.dataset import DataError, check_images_exist, read_table
 
 EXPERT_COLUMNS = ["e1", "e2", "e3"]
 

@@ -18,7 +18,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from inference.detector import DetectorParams, combiner_inputs
+from inference.review.detector import DetectorParams, combiner_inputs
 
 FOLDS = 5
 

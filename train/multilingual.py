@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from scipy.special import expit
 
-from inference.metrics import retrieval_metrics, target_ranks
+from inference.data.metrics import retrieval_metrics, target_ranks
 from train.features import multilingual_text_features
 from train.model import mixed_sentences
 from train.scorer import Scorer

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD
+from inference.models.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
 POOLED_OUTPUT = "Reshape:0"
 #: The net's own input: BGR pixels 0-255 minus these channel means, NHWC.

@@ -29,8 +29,9 @@ import torch
 from open_clip.transformer import text_global_pool
 from torch import nn
 
-from inference.preprocess import IMAGENET_MEAN, IMAGENET_STD
-from inference.text import FTFY_HTML, TOKENIZER_CONFIG
+from inference.errors import UserError
+from inference.models.preprocess import IMAGENET_MEAN, IMAGENET_STD
+from inference.models.text import FTFY_HTML, TOKENIZER_CONFIG
 from train.openclip_names import OPENCLIP_PREFIX, is_openclip
 
 #: Models whose text side reads CLIP's BPE (open_clip's SimpleTokenizer); others (SigLIP's
@@ -42,7 +43,7 @@ CLIP_PATTERN = START + "|" + END + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]
 PROBE_SECONDS = 5.0
 
 
-class BackboneError(ValueError):
+class BackboneError(UserError):
     """An open_clip backbone that cannot be built; the message is one line saying what to do."""
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inference.preprocess import IMAGE_SUFFIXES, ImageError, load_image
+from inference.models.preprocess import IMAGE_SUFFIXES, ImageError, load_image
 
 WALLPAPER_FOLDERS = (Path("/usr/share/wallpapers"), Path("/usr/share/backgrounds"))
 MAX_SIDE_PX = 640

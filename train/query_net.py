@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from inference.language import LANGUAGES
 from inference.policy import QueryNet, is_restricted_text
+from inference.policy.languages import LANGUAGES
 from train.features import multilingual_text_features
 from train.use_encoder import EMBED_DIM as MULTILINGUAL_DIM
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from inference.atomic import atomic_write
-from inference.dataset import TestSet
+from inference.data.dataset import TestSet
+from inference.models.preprocess import load_image
 from inference.policy import DISCLAIMER, is_restricted_text
-from inference.preprocess import load_image
 
 GRID_QUERIES = 10
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from inference.dataset import TestSet, load_test_set
-from inference.evaluate import rank_test_set, ranks_from_scores, test_set_policy
+from inference.data.dataset import TestSet, load_test_set
+from inference.engine.evaluate import rank_test_set, ranks_from_scores, test_set_policy
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
 from train.beyond_flickr import dev_set
 from train.calibration import (

@@ -10,8 +10,8 @@ from functools import cached_property, partial
 import numpy as np
 import torch
 
-from inference.dataset import TestSet
-from inference.preprocess import SERVED_VIEWS
+from inference.data.dataset import TestSet
+from inference.models.preprocess import SERVED_VIEWS
 from train.class_texts import class_texts
 from train.config import RunConfig
 from train.encoders import build_image_encoder, image_spec, text_model_dir

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from inference.metrics import retrieval_metrics, target_ranks
+from inference.data.metrics import retrieval_metrics, target_ranks
 from train.model import ModelConfig, TwoTower, as_foreign, stack_members
 
 

@@ -21,10 +21,10 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from inference.milvus_store import StoreError
-from inference.review import REVIEW_ORDERS, ReviewError, Withheld
-from inference.search import SearchEngine
-from inference.tiles import thumbnail
+from inference.engine.front import PhotoSearch
+from inference.review.releases import REVIEW_ORDERS, ReviewError, Withheld
+from inference.store.milvus import StoreError
+from webapp.tiles import thumbnail
 
 PAGE_SIZE = 24
 TILE_PX = 256
@@ -59,13 +59,13 @@ class ReviewPage:
 class OwnerReview:
     """The review queue's callbacks over `engine`, for the owner only (`refusal`: the app's check)."""
 
-    def __init__(self, engine: SearchEngine, refusal: Refusal) -> None:
+    def __init__(self, engine: PhotoSearch, refusal: Refusal) -> None:
         self.engine, self.refusal = engine, refusal
         self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-ahead")
 
     def label(self) -> str:
         """The section's title with today's count (computed on each view)."""
-        waiting = sum(not item.released for item in self.engine.review_queue())
+        waiting = sum(not item.released for item in self.engine.review())
         return f"Review withheld photos ({waiting} waiting)"
 
     def page(self, token: str = "", order: str = "likeliest mistakes", number: int = 0) -> ReviewPage:
@@ -73,7 +73,7 @@ class OwnerReview:
         refusal = self.refusal(token, "the review queue is for the gallery's owner")
         if refusal:
             return ReviewPage(status=refusal)
-        queue = self.engine.review_queue(order if order in REVIEW_ORDERS else "likeliest mistakes")
+        queue = self.engine.review(order if order in REVIEW_ORDERS else "likeliest mistakes")
         waiting = [item for item in queue if not item.released]
         pages = max(1, -(-len(waiting) // PAGE_SIZE))
         number = min(max(0, int(number)), pages - 1)
@@ -131,7 +131,7 @@ class OwnerReview:
         """The names of the photos released so far ([] for a visitor)."""
         if self.refusal(token, "the review queue is for the gallery's owner"):
             return []
-        return [item.name for item in self.engine.review_queue("name") if item.released]
+        return [item.name for item in self.engine.review("name") if item.released]
 
 
 def review_picture(item: Withheld) -> Image.Image:

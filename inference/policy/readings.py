@@ -206,7 +206,7 @@ def _reads_as(token: str, position: int, text: str, language: str) -> bool:
     """A word shared with English counts as `language`'s when written as that language
     writes it (German nouns capitalised, past the first word) or when the whole text
     is identified as that language."""
-    from inference.language import identify
+    from inference.policy.languages import identify
 
     if language == "de" and position > 0 and token[:1].isupper() and not token.isupper():
         return True
@@ -227,7 +227,7 @@ def warm_up() -> None:
     with _warming:
         if _warm.is_set():
             return
-        from inference.language import identify
+        from inference.policy.languages import identify
 
         restricted_languages("warm up Aufwärmen разминка razminka 준비 운동")
         transliterated_child_words()

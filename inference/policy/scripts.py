@@ -20,7 +20,7 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
-from inference.language import READABLE_SCRIPTS, letter_scripts
+from inference.policy.languages import READABLE_SCRIPTS, letter_scripts
 from inference.policy.words import CHILD_EMOJI, SUBSTRING_EXCEPTIONS, SUBSTRINGS
 
 _ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي",

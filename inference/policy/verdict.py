@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.language import encoder_reads
+from inference.policy.languages import encoder_reads
 from inference.policy.query_net import QueryNet
 from inference.policy.readings import is_restricted_text
 from inference.policy.scripts import unreadable_scripts

@@ -8,13 +8,14 @@ import os
 from pathlib import Path
 
 import onnxruntime as ort
+from inference.errors import UserError
 
 EXPORT_COMMAND = "python -m export --run runs/default --out {models}"
 REBUILD_HINT = "rebuild with: " + EXPORT_COMMAND
 RETRAIN_HINT = "retrain and rebuild with: python -m train --out runs/default && " + EXPORT_COMMAND
 
 
-class ModelFilesError(RuntimeError):
+class ModelFilesError(UserError):
     """Missing or corrupt model files; the message names the file and the fix."""
 
 

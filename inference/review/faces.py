@@ -20,7 +20,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from inference.sessions import load_session
+from inference.models.sessions import load_session
 
 PNET, RNET, ONET = "face_pnet.onnx", "face_rnet.onnx", "face_onet.onnx"
 AGE_MODEL = "age-v1.onnx"

@@ -21,8 +21,8 @@ from urllib.parse import unquote
 from PIL import Image, ImageDraw, ImageFont
 
 from inference.atomic import atomic_write
+from inference.models.preprocess import load_image
 from inference.policy import DISCLAIMER
-from inference.preprocess import load_image
 
 THUMBNAIL_SIZE = 512
 TILE_SIZE = (400, 300)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from inference.faces import AGES, FEATURE_NAMES, FOUND_HIGH, FOUND_LOW, NO_FACE, cascade_settings
+from inference.review.faces import AGES, FEATURE_NAMES, FOUND_HIGH, FOUND_LOW, NO_FACE, cascade_settings
 
 MAX_AGE = float(AGES[-1])  # youngest_age_over_80 is the age over this
 

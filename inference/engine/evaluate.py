@@ -5,7 +5,7 @@ the exported engine.
 report quotes, over all queries and over those the content policy allows
 (`test_set_policy`: the query's words and its image's captions decide). Training and
 export rank by score matrices (`ranks_from_scores`); `evaluate_test_set` ranks
-through `SearchEngine`'s own ranker, exact or approximate, as a user's search does.
+through the engine's own ranker, exact or approximate, as a user's search does.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.dataset import TestSet, load_test_set
-from inference.download import locate_data_dir
-from inference.metrics import retrieval_metrics, target_ranks
-from inference.models import SearchModels
+from inference.data.dataset import DataError, TestSet, load_test_set
+from inference.data.download import locate_data_dir
+from inference.data.metrics import retrieval_metrics, target_ranks
+from inference.engine.front import PhotoSearch
+from inference.models.exported import SearchModels
 from inference.policy import query_verdicts, restricted_images, word_verdict
-from inference.search import SearchEngine
 
 #: Queries embedded per call. int8 graphs quantise activations per batch, so
 #: their figures depend on it: every measurement uses this one value.
@@ -53,14 +53,14 @@ def rank_test_set(
     return {"all": retrieval_metrics(ranks), "allowed": retrieval_metrics(ranks[allowed])}
 
 
-def _engine_ranks(engine: SearchEngine, test: TestSet, text_vectors: np.ndarray) -> np.ndarray:
+def _engine_ranks(engine: PhotoSearch, test: TestSet, text_vectors: np.ndarray) -> np.ndarray:
     """Own-image rank [Q] of each query through the engine's ranker over the test images."""
     view = engine.view
     row_of = view.row_of
     rows = [row_of.get((test.image_dir / name).resolve()) for name in test.images]
     if None in rows:
         missing = test.images[rows.index(None)]
-        raise FileNotFoundError(f"{test.image_dir / missing}: test image could not be indexed")
+        raise DataError(f"{test.image_dir / missing}: test image could not be indexed")
     own = np.asarray(rows)[test.query_owners()]
     ranks = np.empty(len(text_vectors), dtype=np.int64)
     for i, vector in enumerate(text_vectors):
@@ -83,7 +83,8 @@ def evaluate_test_set(
     test = load_test_set(locate_data_dir(data))
     models = SearchModels(models_dir, int8=int8)
     threshold = 0 if approximate else None
-    engine = SearchEngine(test.image_dir, models, progress=False, ann_threshold=threshold, store=store)
+    engine = PhotoSearch(models, ann_threshold=threshold, store=store)
+    engine.ensure_index(test.image_dir)
     texts = test.queries["query_text"].tolist()
     embedded = [models.embed_queries(texts[i : i + QUERY_BATCH]) for i in range(0, len(texts), QUERY_BATCH)]
     text_vectors = np.concatenate([batch.vectors for batch in embedded])

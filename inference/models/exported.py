@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.detector import Explanation
-from inference.faces import FACE_FEATURES, FaceModels
-from inference.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
-from inference.manifest import read_manifest, verify_checksums
+from inference.review.detector import Explanation
+from inference.review.faces import FACE_FEATURES, FaceModels
+from inference.review.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
+from inference.models.manifest import read_manifest, verify_checksums
 from inference.policy import QueryNet
-from inference.preprocess import SERVED_VIEWS, load_image, resized_short_side, served_views
-from inference.sessions import (  # noqa: F401 (re-exported: the CLI, export and tests import them here)
+from inference.models.preprocess import SERVED_VIEWS, load_image, resized_short_side, served_views
+from inference.models.sessions import (  # noqa: F401 (re-exported: the CLI, export and tests import them here)
     EXPORT_COMMAND,
     REBUILD_HINT,
     RETRAIN_HINT,
@@ -28,9 +28,10 @@ from inference.sessions import (  # noqa: F401 (re-exported: the CLI, export and
     file_sha256,
     load_session,
 )
-from inference.text import TextTokenizer, text_feeds
+from inference.models.text import TextTokenizer, text_feeds
+from inference.paths import PROJECT_ROOT
 
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
 #: The text encoder's second output, where the model has a multilingual encoder: its own
 #: sentence vectors [N, 512], which the content policy's semantic net reads.
 MULTILINGUAL_OUTPUT = "multilingual_vectors"

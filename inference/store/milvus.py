@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.vectors import Int8Rows
+from inference.errors import UserError
+from inference.store.vectors import Int8Rows
 
 STORE_PREFIX = "milvus:"
 WRITE_BATCH = 512  # rows per insert: 512 x 1,664 floats is about 3.4 MB a request
@@ -42,7 +43,7 @@ STORE_HELP = (  # --store of the CLI and the app
 )
 
 
-class StoreError(ValueError):
+class StoreError(UserError):
     """A --store value that names no store this code can use."""
 
 

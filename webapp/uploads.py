@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inference.atomic import atomic_write
-from inference.preprocess import IMAGE_SUFFIXES, ImageError, load_image
+from inference.models.preprocess import IMAGE_SUFFIXES, ImageError, load_image
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_FILES_PER_CALL = 50

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.dataset import read_table
+from inference.data.dataset import read_table
 from inference.policy import restricted_images
-from inference.review import RELEASES_FILE, released_names
+from inference.review.releases import RELEASES_FILE, released_names
 
 CAPTIONS_FILE = "captions.csv"  # optional, in a gallery: columns image, caption
 DATA_SET_QUERIES = "test_queries.csv"  # the data set's captions of its test_images folder

@@ -1,5 +1,5 @@
 """Fetching the Flickr8k subset when no copy is found (training, export, evaluation and
-benchmarks; serving only finds one: inference.dataset.find_data_dir)."""
+benchmarks; serving only finds one: inference.data.dataset.find_data_dir)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from inference.dataset import DEFAULT_DATA_DIR, MARKER_FILE, DataError, find_data_dir
+from inference.data.dataset import DEFAULT_DATA_DIR, MARKER_FILE, DataError, find_data_dir
 
 ARCHIVE_URL = "https://code.s3.yandex.net/datasets/dsplus_integrated_project_4.zip"
 

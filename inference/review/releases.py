@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inference.atomic import atomic_write
-from inference.sessions import file_sha256
+from inference.errors import UserError
+from inference.models.sessions import file_sha256
 
 RELEASES_FILE = ".photo-search-releases.json"
 RELEASES_VERSION = 1
@@ -29,7 +30,7 @@ RELEASES_VERSION = 1
 AUDIT_FILE = ".photo-search-audit.jsonl"
 
 
-class ReviewError(ValueError):
+class ReviewError(UserError):
     """A release that cannot be made or read; the message names the photo or file and why."""
 
 

@@ -26,10 +26,11 @@ import numpy as np
 from tqdm import tqdm
 
 from inference.atomic import atomic_write, remove_stale_temp_files
-from inference.faces import FACE_FEATURES
-from inference.models import SearchModels
-from inference.preprocess import IMAGE_SUFFIXES, ImageError, load_image
-from inference.vectors import Int8Rows, npz_member_map
+from inference.errors import GalleryError
+from inference.models.exported import SearchModels
+from inference.models.preprocess import IMAGE_SUFFIXES, ImageError, load_image
+from inference.review.faces import FACE_FEATURES
+from inference.store.vectors import Int8Rows, npz_member_map
 
 #: 2: child probability from the face-aware detector; 3: int8 codes (inference/vectors.py);
 #: 4: the detector's signals per row (its reasons in the review queue). 3 is read too, its signals
@@ -303,7 +304,7 @@ def update_index(
     on_progress(done, total) is called after each batch (for UIs).
     """
     if not gallery.is_dir():
-        raise FileNotFoundError(f"{gallery}: gallery folder not found")
+        raise GalleryError(f"{gallery}: gallery folder not found")
     path = index_path(models, gallery, cache_dir)
     remove_stale_temp_files(path)
     dim = models.manifest.vector_dim

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from tokenizers import Tokenizer
+from inference.models.sessions import ModelFilesError
 
 #: all-MiniLM-L6-v2 was trained on 256 tokens; longer queries are truncated.
 MAX_TOKENS = 256
@@ -42,7 +43,7 @@ class TextTokenizer:
     def __init__(self, model_dir: str | Path, max_tokens: int = MAX_TOKENS) -> None:
         path = Path(model_dir) / "tokenizer.json"
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: tokenizer file not found")
+            raise ModelFilesError(f"{path}: tokenizer file not found")
         self._tokenizer = Tokenizer.from_file(str(path))
         settings = _settings(path.parent)
         self._clean = settings.get("text_cleaning") == FTFY_HTML

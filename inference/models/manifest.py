@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from inference.atomic import atomic_write
-from inference.detector import DetectorParams
+from inference.review.detector import DetectorParams
 from inference.policy.query_net import QueryNet
-from inference.sessions import REBUILD_HINT, ModelFilesError, file_sha256
+from inference.models.sessions import REBUILD_HINT, ModelFilesError, file_sha256
 
 MANIFEST = "manifest.json"
 #: 2: the child threshold lives in the detector alone (format 1 also kept two copies of it).

@@ -1,5 +1,5 @@
 """Finding the Flickr8k subset and reading its test split (images + queries); fetching
-it is inference.download's (serving never imports that).
+it is inference.data.download's (serving never imports that).
 
 The test split is all that serving needs (evaluation, app examples); the
 training tables are read by `train.data` with the same `read_table` checks.
@@ -13,15 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from inference.errors import UserError
+from inference.paths import PROJECT_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = REPO_ROOT / "data" / "flickr8k-subset"
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "flickr8k-subset"
 #: Where these machines keep a shared copy, beside the repository checkout.
-SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "flickr8k-subset"
+SHARED_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "flickr8k-subset"
 MARKER_FILE = "test_queries.csv"
 
 
-class DataError(ValueError):
+class DataError(UserError):
     """A data set problem; the message names the file (and row) at fault."""
 
 
@@ -41,7 +42,7 @@ class TestSet:
 
 def find_data_dir(explicit: str | Path | None = None) -> Path:
     """The data directory: `explicit`, else $FLICKR8K_DATA, data/flickr8k-subset or the
-    shared copy beside the checkout; DataError when there is none (inference.download
+    shared copy beside the checkout; DataError when there is none (inference.data.download
     fetches one)."""
     if explicit is not None:
         path = Path(explicit)

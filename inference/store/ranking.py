@@ -23,7 +23,8 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from inference.atomic import atomic_write
-from inference.vectors import Int8Rows, Vectors
+from inference.errors import SettingError
+from inference.store.vectors import Int8Rows, Vectors
 
 #: Galleries at least this large use the approximate index. Chosen from
 #: bench/results.md: a whole exact search (embedding the query included) takes
@@ -238,10 +239,6 @@ def _principal_axes(centred: np.ndarray, dim: int) -> np.ndarray:
     covariance = (centred.T @ centred).astype(np.float64) / max(1, len(centred) - 1)
     _, axes = np.linalg.eigh(covariance)  # ascending eigenvalues
     return np.ascontiguousarray(axes[:, ::-1][:, :dim], dtype=np.float32)
-
-
-class SettingError(ValueError):
-    """A malformed setting (environment variable); the message names it."""
 
 
 def ann_threshold() -> int:
