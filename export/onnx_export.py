@@ -18,6 +18,7 @@ from export.attention import traceable_attention
 from export.modules import build_modules
 from inference.data.dataset import TestSet
 from inference.errors import UserError
+from inference.models.config import is_openclip
 from inference.models.exported import (
     IMAGE_ENCODER,
     MULTILINGUAL_OUTPUT,
@@ -26,13 +27,12 @@ from inference.models.exported import (
     TEXT_ENCODER,
     TOKENIZER_DIR,
 )
-from inference.models.manifest import Manifest, Preprocessing
-from inference.models.preprocess import IMAGENET_MEAN, IMAGENET_STD, SERVED_VIEWS, load_image, served_views
+from inference.models.manifest import Manifest
+from inference.models.preprocess import load_image, served_preprocessing, served_views
 from inference.models.text import TextTokenizer, text_feeds
 from inference.review.faces import FACE_MODEL_FILES
 from train.checkpoint import TOKENIZER_FILES, load_checkpoint, tokenizer_dir
 from train.face_nets import DEFAULT_FACE_MODELS_DIR, build_face_models, has_face_models
-from train.openclip_names import is_openclip
 
 OPSET = 17
 #: open_clip's ModifiedResNet (its attention pool) exports wrong at opset 17 (off by up to 0.6)
@@ -175,17 +175,11 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
             "text": config.text_model,
             **({"family": "open_clip"} if is_openclip(config.image.name) else {}),
         },
-        model_config=config.to_dict(),
+        model=config,
+        fitted=trained.fitted,
         vector_dim=int(got_image.shape[1]),
         detector=combiner,
-        preprocessing=Preprocessing(
-            input_size=size,
-            max_tokens=TextTokenizer(folder / TOKENIZER_DIR).max_tokens,
-            views=tuple(SERVED_VIEWS),
-            resize_shorter_side=round(size * 256 / 224),
-            mean=tuple(IMAGENET_MEAN.tolist()),
-            std=tuple(IMAGENET_STD.tolist()),
-        ),
+        preprocessing=served_preprocessing(size, TextTokenizer(folder / TOKENIZER_DIR).max_tokens),
         checks_vs_pytorch=checks,
         query_net=trained.query_net,
         versions={
@@ -222,7 +216,7 @@ def export_run(
         if int8_test is not None:
             from export.quantize import quantize_and_measure
 
-            multilingual = manifest.model_config["multilingual_model"]
+            multilingual = manifest.model.multilingual_model
             size = manifest.preprocessing.input_size
             manifest = replace(manifest, int8=quantize_and_measure(staging, int8_test, size, multilingual))
         manifest = manifest.with_files(

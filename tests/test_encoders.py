@@ -6,8 +6,9 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from inference.models.config import ImageEncoderSpec
 from inference.models.preprocess import IMAGENET_MEAN, IMAGENET_STD, load_image, preprocess
-from train.encoders import EncoderError, ImageEncoderSpec, PooledAndLogits, SideBySide, build_image_encoder
+from train.encoders import EncoderError, PooledAndLogits, SideBySide, build_image_encoder, feature_dim
 from train.open_nsfw import MEAN_BGR, POOLED_OUTPUT, OpenNsfwTrunk, open_nsfw_onnx
 
 
@@ -17,7 +18,7 @@ def test_image_encoders_shapes(name):
     encoder = build_image_encoder(spec)
     with torch.no_grad():
         pooled, logits = encoder(torch.randn(2, 3, spec.input_size, spec.input_size))
-    assert pooled.shape == (2, spec.feature_dim)
+    assert pooled.shape == (2, feature_dim(spec))
     assert logits.shape == (2, 1000)
     assert not any(p.requires_grad for p in encoder.parameters())  # frozen
 
@@ -49,7 +50,7 @@ def test_side_by_side_concatenates_both_backbones_pooled_features():
     pixels = torch.randn(2, 3, spec.input_size, spec.input_size)
     with torch.no_grad():
         (pooled, logits), (own_pooled, own_logits) = both(pixels), first(pixels)
-    assert spec.feature_dim == 1280 + 1024
+    assert feature_dim(spec) == 1280 + 1024
     assert torch.equal(pooled[:, :1280], own_pooled) and torch.equal(logits, own_logits)
 
 

@@ -12,8 +12,9 @@ import torch
 
 from export.modules import load_modules
 from export.onnx_export import ExportCheckError, export_run
+from inference.models.config import FittedScore, ModelConfig
 from inference.models.exported import ModelFilesError, SearchModels
-from inference.models.preprocess import SERVED_VIEWS, load_image, served_views
+from inference.models.preprocess import SERVED_VIEWS, load_image, served_preprocessing, served_views
 
 
 def test_manifest_records_checks_and_checksums(models_dir):
@@ -60,12 +61,13 @@ def penalised_run(trained_run, models_dir, tmp_path_factory):
     from train.checkpoint import load_checkpoint, save_checkpoint, tokenizer_dir
 
     checkpoint = load_checkpoint(trained_run / "model.pt")
-    if checkpoint.config.bank_strength > 0:
+    if checkpoint.fitted.fusion.bank_strength > 0:
         return trained_run, models_dir
     run = tmp_path_factory.mktemp("penalised")
-    config = checkpoint.config.updated(bank_strength=0.75, bank_temperature=0.25)
+    fusion = dataclasses.replace(checkpoint.fitted.fusion, bank_strength=0.75, bank_temperature=0.25)
+    fitted = dataclasses.replace(checkpoint.fitted, fusion=fusion)
     tokenizer = tokenizer_dir(trained_run / "model.pt")
-    save_checkpoint(run, dataclasses.replace(checkpoint, config=config), tokenizer)
+    save_checkpoint(run, dataclasses.replace(checkpoint, fitted=fitted), tokenizer)
     models = run / "models"
     subprocess.run([sys.executable, "-m", "export", "--run", str(run), "--out", str(models)], check=True)
     return run, models
@@ -83,10 +85,12 @@ def test_served_score_is_the_fused_score_less_the_hub_penalty(penalised_run, tes
     run, models_dir = penalised_run
     checkpoint = load_checkpoint(run / "model.pt")
     config = checkpoint.config
-    assert config.bank_strength > 0 and len(checkpoint.query_bank) > 100
+    assert checkpoint.fitted.fusion.bank_strength > 0 and len(checkpoint.query_bank) > 100
     towers = TwoTower(config, members=config.members)
     towers.load_state_dict(checkpoint.towers)
-    scorer = Scorer(towers.eval(), config, checkpoint.class_embeddings, checkpoint.query_bank)
+    scorer = Scorer(
+        towers.eval(), config, checkpoint.class_embeddings, checkpoint.query_bank, checkpoint.fitted
+    )
     models = SearchModels(models_dir)
     pixels = np.stack([served_views(load_image(p), 224) for p in test_image_paths[:4]])  # [4, V, 3, S, S]
     texts = ["a dog runs on the beach", "two men play football"]
@@ -102,8 +106,11 @@ def test_served_score_is_the_fused_score_less_the_hub_penalty(penalised_run, tes
             other = MultilingualSentenceEncoder()(feeds["multilingual_ids"], feeds["multilingual_mask"])
             sentences = mixed_sentences(feeds["english"], sentences, other)
     want = scorer.fused(pooled.numpy(), logits.numpy(), sentences.numpy())
-    served = models.embed_texts(texts) @ models.embed_images(pixels)[0].T
-    np.testing.assert_allclose(served, want, atol=1e-3)
+    served_texts, served_images = models.embed_texts(texts), models.embed_images(pixels)[0]
+    np.testing.assert_allclose(served_texts @ served_images.T, want, atol=1e-3)
+    # the probabilities too: training's calibration is the exported head's
+    want_probability = scorer.probabilities(pooled.numpy(), logits.numpy(), sentences.numpy())
+    np.testing.assert_allclose(models.probabilities(served_texts, served_images), want_probability, atol=1e-3)
     before_penalty = scorer.weighted(pooled.numpy(), logits.numpy(), sentences.numpy())
     assert scorer.penalty(pooled.numpy(), logits.numpy()).min() > 0 and not np.allclose(want, before_penalty)
 
@@ -159,28 +166,49 @@ def _with_manifest(models_dir, folder, change) -> None:
 def test_the_manifest_types_what_serving_reads(models_dir):
     models = SearchModels(models_dir, verify=False)
     written = json.loads((models_dir / "manifest.json").read_text())
-    assert written["format_version"] == 2 and "child_threshold" not in written  # the detector's alone
-    assert "child_threshold" not in written["model_config"]
+    assert written["format_version"] == 3 and "child_threshold" not in written  # the detector's alone
+    manifest = models.manifest
+    assert isinstance(manifest.model, ModelConfig) and isinstance(manifest.fitted, FittedScore)
+    assert manifest.fitted.to_dict() == written["fitted"] and manifest.model.to_dict() == written["model"]
+    assert models.no_match_below == written["fitted"]["calibration"]["no_match_below"] > 0
     assert models.detector.threshold == written["detector"]["threshold"]
-    assert models.manifest.preprocessing.views == SERVED_VIEWS and models.manifest.vector_dim > 0
+    assert manifest.preprocessing == served_preprocessing(224, manifest.preprocessing.max_tokens)
+
+
+def _flat_record(manifest: dict) -> dict:
+    """A format 3 manifest's model and fitted sections as formats 1 and 2 kept them, in one record."""
+    fusion, calibration = manifest["fitted"]["fusion"], manifest["fitted"]["calibration"]
+    renamed = {"calib_scale": calibration["scale"], "calib_bias": calibration["bias"]}
+    return {**manifest["model"], **fusion, **renamed, "no_match_below": calibration["no_match_below"]}
 
 
 def test_a_manifest_of_format_1_is_read_and_another_version_refused(models_dir, tmp_path):
     def as_format_1(manifest):
+        manifest["model_config"] = {**_flat_record(manifest), "child_threshold": 0.123}
+        del manifest["model"], manifest["fitted"]
         manifest.update(format_version=1, child_threshold=0.123)  # format 1 kept a second copy
-        manifest["model_config"]["child_threshold"] = 0.123
 
     _with_manifest(models_dir, tmp_path / "v1", as_format_1)
-    old = SearchModels(tmp_path / "v1")
-    assert (
-        old.detector.threshold
-        == json.loads((models_dir / "manifest.json").read_text())["detector"]["threshold"]
-    )
+    old, new = SearchModels(tmp_path / "v1"), SearchModels(models_dir)
+    assert old.detector.threshold == new.detector.threshold
+    assert old.manifest.fitted == new.manifest.fitted and old.manifest.model == new.manifest.model
+    assert old.penalty_columns == new.penalty_columns == 1
     _with_manifest(models_dir, tmp_path / "v9", lambda manifest: manifest.update(format_version=9))
     with pytest.raises(
-        ModelFilesError, match=r"manifest.json: format version 9, this code reads 1/2.*python -m export"
+        ModelFilesError, match=r"manifest.json: format version 9, this code reads 1/2/3.*python -m export"
     ):
         SearchModels(tmp_path / "v9")
+
+
+def test_a_model_exported_for_other_preprocessing_is_refused_in_one_line(models_dir, tmp_path):
+    def other_normalisation(manifest):
+        manifest["preprocessing"]["std"] = [0.5, 0.5, 0.5]
+
+    _with_manifest(models_dir, tmp_path / "other", other_normalisation)
+    with pytest.raises(ModelFilesError) as refused:
+        SearchModels(tmp_path / "other", verify=False)
+    message = str(refused.value)
+    assert "std: exported 0.5/0.5/0.5, served 0.229/0.224/0.225" in message and "\n" not in message
 
 
 def test_corrupt_model_file_is_named(models_dir, tmp_path):

@@ -26,12 +26,11 @@ def test_photos_beyond_flickr_raise_the_bridge_weight_where_only_the_bridge_find
     # Flickr: the towers know, the bridge guesses; beyond Flickr: the other way round
     flickr = FusionSet(_scores(rng, 40, 60, knows=True), _scores(rng, 40, 60, knows=False), owner)
     beyond = FusionSet(_scores(rng, 40, 60, knows=False), _scores(rng, 40, 60, knows=True), owner)
-    flickr_only = tune_fusion(flickr)
-    with_dev = tune_fusion(flickr, dev=beyond)
-    assert all(row[4] is None for row in flickr_only.table)
+    flickr_only, flickr_table = tune_fusion(flickr)
+    with_dev, table = tune_fusion(flickr, dev=beyond)
+    assert all(row[4] is None for row in flickr_table)
     assert with_dev.bridge_weight > flickr_only.bridge_weight
     # the dev column is what moved it: bridge-heavy weights find more beyond Flickr
-    table = with_dev.table
     assert table[-1][4] > table[0][4] and table[0][3] > table[-1][3]
     assert flickr_only.bank_strength == 0.0  # no caption bank given: no hub penalty tried
 
@@ -54,10 +53,10 @@ def test_hub_penalty_demotes_an_image_that_matches_every_caption():
     tower = with_hub(queries, owner)
     bridge = rng.normal(size=(queries, images))
     bank_tower, bank_bridge = with_hub(bank, None), rng.normal(size=(bank, images))
-    plain = tune_fusion(FusionSet(tower, bridge, owner))
-    fusion = tune_fusion(FusionSet(tower, bridge, owner, bank_tower, bank_bridge))
+    _, plain = tune_fusion(FusionSet(tower, bridge, owner))
+    fusion, table = tune_fusion(FusionSet(tower, bridge, owner, bank_tower, bank_bridge))
     assert fusion.bank_strength > 0
-    assert max(row[3] for row in fusion.table) > max(row[3] for row in plain.table) + 10
+    assert max(row[3] for row in table) > max(row[3] for row in plain) + 10
 
 
 def test_dev_set_finds_its_queries_among_wallpaper_copies(tmp_path: Path):

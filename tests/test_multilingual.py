@@ -122,8 +122,10 @@ def test_models_exported_before_the_multilingual_encoder_still_search(models_dir
     old = tmp_path / "models"
     shutil.copytree(models_dir, old, ignore=shutil.ignore_patterns("index"))
     manifest = json.loads((old / "manifest.json").read_text())
-    assert manifest["model_config"]["multilingual_model"] == "use-multilingual-v3"
-    del manifest["model_config"]["multilingual_model"]  # as such manifests were written
+    assert manifest["model"]["multilingual_model"] == "use-multilingual-v3"
+    # as format 2 wrote such a model: one record, no multilingual encoder named in it
+    manifest.update(format_version=2, model_config=manifest.pop("model"))
+    del manifest["model_config"]["multilingual_model"], manifest["fitted"]
     (old / "manifest.json").write_text(json.dumps(manifest))
     models = SearchModels(old)
     assert not models.multilingual and models.multilingual_tokenizer is None

@@ -31,13 +31,14 @@ def test_checkpoint_is_typed_versioned_and_carries_its_tokenizer(trained_run, tm
     import pytest
 
     from train.checkpoint import CHECKPOINT_VERSION, CheckpointError, load_checkpoint
+    from train.encoders import feature_dim
 
     checkpoint = load_checkpoint(trained_run / "model.pt")
     config = checkpoint.config
     assert checkpoint.version == CHECKPOINT_VERSION and config.members == 1
     assert 0 < checkpoint.detector.combiner["threshold"] < 1 and checkpoint.detector.head_weight.shape == (
         2,
-        config.image.feature_dim,
+        feature_dim(config.image),
     )
     assert checkpoint.class_embeddings.shape == (1000, config.text_dim)
     assert config.text_model == "all-MiniLM-L6-v2"  # a name, not a path into the training machine

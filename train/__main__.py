@@ -8,8 +8,8 @@ from pathlib import Path
 
 from inference.data.download import locate_data_dir
 from inference.errors import UserError
-from train.encoders import DEFAULT_IMAGE_ENCODER, IMAGE_ENCODERS
-from train.openclip_names import OPENCLIP_PREFIX, is_openclip
+from inference.models.config import DEFAULT_IMAGE_ENCODER, OPENCLIP_PREFIX, is_openclip
+from train.encoders import IMAGE_ENCODERS
 
 
 def image_encoder(value: str) -> str:

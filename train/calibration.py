@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 from inference.data.metrics import retrieval_metrics, target_ranks
+from inference.models.config import Fusion
 
 FUSION_GRID = np.round(np.arange(0.0, 2.01, 0.1), 2)
 #: A pretrained vision-language backbone's bridge is its own image-text similarity, which may
@@ -43,15 +44,6 @@ class FusionSet:
         return _mean_recall(scores, self.owner)
 
 
-@dataclass(frozen=True)
-class Fusion:
-    tower_weight: float  # the weights apply to raw cosines
-    bridge_weight: float
-    bank_strength: float
-    bank_temperature: float
-    table: list  # rows (bridge weight on the z-scored scale, strength, temperature, Flickr, dev or None)
-
-
 def _z(scores: np.ndarray) -> tuple[float, float]:
     return float(scores.mean()), float(scores.std() + 1e-12)
 
@@ -61,9 +53,12 @@ def _mean_recall(scores: np.ndarray, owner: np.ndarray) -> float:
     return (m["recall@1"] + m["recall@5"] + m["recall@10"]) / 3
 
 
-def tune_fusion(flickr: FusionSet, dev: FusionSet | None = None, grid: np.ndarray = FUSION_GRID) -> Fusion:
+def tune_fusion(
+    flickr: FusionSet, dev: FusionSet | None = None, grid: np.ndarray = FUSION_GRID
+) -> tuple[Fusion, list]:
     """Bridge weight and hub penalty maximising validation mean recall (of R@1/5/10)
-    for z-scored tower + w * z-scored bridge - the penalty.
+    for z-scored tower + w * z-scored bridge - the penalty; (the fusion, the grid's rows:
+    bridge weight on the z-scored scale, strength, temperature, Flickr, dev or None).
 
     With `dev` (queries beyond Flickr, train/beyond_flickr.py) the objective is the
     mean of both sets' mean recall. The weights returned apply to the raw cosines
@@ -79,7 +74,7 @@ def tune_fusion(flickr: FusionSet, dev: FusionSet | None = None, grid: np.ndarra
             beyond = None if dev is None else dev.mean_recall(*args)
             table.append((float(weight), strength, temperature, flickr.mean_recall(*args), beyond))
     best = max(table, key=lambda row: row[3] if row[4] is None else (row[3] + row[4]) / 2)
-    return Fusion(1.0 / sigma_t, best[0] / sigma_b, best[1], best[2], table)
+    return Fusion(1.0 / sigma_t, best[0] / sigma_b, best[1], best[2]), table
 
 
 def _fit_logistic(scores: np.ndarray, targets: np.ndarray) -> tuple[float, float]:

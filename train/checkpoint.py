@@ -17,12 +17,15 @@ import torch
 
 from inference.atomic import atomic_write
 from inference.errors import UserError
+from inference.models.config import FittedScore, ModelConfig
 from inference.models.exported import MULTILINGUAL_TOKENIZER_DIR
 from inference.review.detector import DetectorParams
-from train.model import ModelConfig
 from train.use_encoder import write_tokenizer_json
 
-CHECKPOINT_VERSION = 3  # 3: the content policy's semantic net on queries
+#: 3: the content policy's semantic net on queries; 4: the architecture and the fitted values
+#: in two records (version 3 kept both in "config", and is read as it is)
+CHECKPOINT_VERSION = 4
+READABLE_VERSIONS = (3, 4)
 CHECKPOINT_FILE = "model.pt"
 TOKENIZER_DIR = "tokenizer"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
@@ -44,7 +47,8 @@ class DetectorWeights:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    config: ModelConfig
+    config: ModelConfig  # the architecture
+    fitted: FittedScore  # the fusion weights, hub penalty and calibration fitted on validation
     towers: dict[str, torch.Tensor]  # TwoTower state dict
     class_embeddings: np.ndarray  # [1000, text_dim]: the label bridge's class texts
     detector: DetectorWeights
@@ -69,6 +73,7 @@ def save_checkpoint(run_dir: Path, checkpoint: Checkpoint, tokenizer_source: Pat
     payload = {
         "version": checkpoint.version,
         "config": checkpoint.config.to_dict(),
+        "fitted": checkpoint.fitted.to_dict(),
         "towers": checkpoint.towers,
         "class_embeddings": checkpoint.class_embeddings,
         "detector": vars(checkpoint.detector),
@@ -94,9 +99,10 @@ def load_checkpoint(path: Path) -> Checkpoint:
         kind = error.__class__.__name__
         raise CheckpointError(f"{path}: not a readable checkpoint ({kind}); {retrain}") from None
     version = payload.get("version") if isinstance(payload, dict) else None
-    if version != CHECKPOINT_VERSION:
+    if version not in READABLE_VERSIONS:
+        readable = "/".join(map(str, READABLE_VERSIONS))
         raise CheckpointError(
-            f"{path}: checkpoint version {version}, this code reads version {CHECKPOINT_VERSION}; {retrain}"
+            f"{path}: checkpoint version {version}, this code reads versions {readable}; {retrain}"
         )
     try:
         DetectorParams.from_dict(payload["detector"]["combiner"])
@@ -104,6 +110,9 @@ def load_checkpoint(path: Path) -> Checkpoint:
         raise CheckpointError(f"{path}: {error}; {retrain}") from None
     return Checkpoint(
         config=ModelConfig.from_dict(payload["config"]),
+        fitted=FittedScore.from_dict(payload["fitted"])
+        if version >= 4
+        else FittedScore.from_legacy(payload["config"]),
         towers=payload["towers"],
         class_embeddings=np.asarray(payload["class_embeddings"]),
         detector=DetectorWeights(**payload["detector"]),
@@ -111,7 +120,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
         query_bank=np.asarray(payload.get("query_bank", np.zeros((0, 384), np.float32))),
         metrics=payload.get("metrics", {}),
         query_net=payload.get("query_net"),
-        version=version,
+        version=CHECKPOINT_VERSION,  # read into the current form: saved again, it is written as one
     )
 
 

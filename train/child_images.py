@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from inference.data.dataset import TestSet
+from inference.models.config import ImageEncoderSpec
 from train.detector import FittedDetector, detector_rates, fit_detector
-from train.encoders import ImageEncoderSpec, build_image_encoder
+from train.encoders import build_image_encoder, feature_dim
 from train.face_nets import DEFAULT_FACE_MODELS_DIR, build_face_models
 from train.features import face_features, served_features
 from train.people_free import people_free_photos
@@ -34,7 +35,7 @@ class DetectorRun:
 
 def _pooled(paths: list[Path], spec: ImageEncoderSpec, cache_dir: Path) -> np.ndarray:
     if not paths:
-        return np.zeros((0, spec.feature_dim), np.float32)
+        return np.zeros((0, feature_dim(spec)), np.float32)
     return served_features(paths, spec, partial(build_image_encoder, spec), cache_dir)[0]
 
 

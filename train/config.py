@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from train.encoders import DEFAULT_IMAGE_ENCODER, DEFAULT_TEXT_MODEL
+from inference.models.config import DEFAULT_IMAGE_ENCODER
+from train.encoders import DEFAULT_TEXT_MODEL
 from train.features import DEFAULT_CACHE_DIR
 from train.prepare import DEFAULT_SEED, DEFAULT_VALIDATION_SHARE
 from train.towers import TowerTrainingConfig

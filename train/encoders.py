@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from inference.errors import UserError
-from train.openclip_names import is_openclip
+from inference.models.config import ImageEncoderSpec, is_openclip
 
 #: Backbones; "a+b" runs two side by side, their pooled features concatenated.
 IMAGE_ENCODERS = ("efficientnet_lite0+open_nsfw", "efficientnet_lite0", "resnet18", "resnet50")
 #: EfficientNet-Lite0 and the open_nsfw ResNet-50 complement each other: on validation
 #: R@1 31.9 -> 36.6, MRR 0.483 -> 0.516 over Lite0 alone (README, "Search quality").
-DEFAULT_IMAGE_ENCODER = IMAGE_ENCODERS[0]
 _FEATURE_DIMS = {"efficientnet_lite0": 1280, "resnet18": 512, "resnet50": 2048, "open_nsfw": 1024}
 
 
@@ -30,21 +28,13 @@ class EncoderError(UserError):
     """An image or text encoder this code does not know; the message lists the known ones."""
 
 
-@dataclass(frozen=True)
-class ImageEncoderSpec:
-    """Which image backbone, its input size and feature width."""
+def feature_dim(spec: ImageEncoderSpec) -> int:
+    """The width F of the pooled features backbone `spec` gives."""
+    if is_openclip(spec.name):
+        from train.openclip import embed_dim
 
-    name: str = DEFAULT_IMAGE_ENCODER
-    weights: str = "imagenet"  # of the first backbone: "imagenet", "random" (tests) or a .pth state dict
-    input_size: int = 224
-
-    @property
-    def feature_dim(self) -> int:
-        if is_openclip(self.name):
-            from train.openclip import embed_dim
-
-            return embed_dim(self.name)
-        return sum(_FEATURE_DIMS[part] for part in self.name.split("+"))
+        return embed_dim(spec.name)
+    return sum(_FEATURE_DIMS[part] for part in spec.name.split("+"))
 
 
 def image_spec(name: str, weights: str) -> ImageEncoderSpec:
@@ -94,7 +84,7 @@ class SideBySide(nn.Module):
 
 def build_image_encoder(spec: ImageEncoderSpec) -> nn.Module:
     """The frozen backbone(s) named by `spec`, in eval mode:
-    pixels [N, 3, S, S] -> (pooled [N, spec.feature_dim], ImageNet logits [N, 1000]; [N, 0] for
+    pixels [N, 3, S, S] -> (pooled [N, feature_dim(spec)], ImageNet logits [N, 1000]; [N, 0] for
     an open_clip backbone, whose embedding is already in a text space)."""
     if is_openclip(spec.name):
         from train.openclip import OpenClipImage, load_model

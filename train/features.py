@@ -20,9 +20,10 @@ from torch import nn
 from tqdm import tqdm
 
 from inference.atomic import atomic_write
+from inference.models.config import ImageEncoderSpec
 from inference.models.preprocess import SERVED_VIEWS, VIEW_TRANSFORMS, load_image, preprocess
 from inference.models.text import TextTokenizer
-from train.encoders import ImageEncoderSpec, SentenceEncoder
+from train.encoders import SentenceEncoder
 
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "cache" / "features"
 

@@ -1,68 +1,27 @@
-"""The match model: two linear towers into a shared space, a zero-shot label
-bridge, and a calibration that turns their fused score into a probability.
+"""The match model's torch modules: two linear towers into a shared space, a zero-shot label
+bridge, the hub penalty, and the calibration that turns their fused score into a probability.
 
 score(image, text) = tower_weight * cos(P_i f_img, P_t f_txt)
                    + bridge_weight * cos(softmax(logits / T) @ C, f_txt)
-probability       = sigmoid(calib_scale * score + calib_bias)
+                   - hub penalty(image)
+probability       = sigmoid(calibration.scale * score + calibration.bias)
 
-Both terms are dot products of per-side vectors, so the fused score is a single
-dot product of [tower_img, bridge_img] and [w_t tower_txt, w_b f_txt]: a gallery
-is ranked by one matrix product and can sit in an approximate index.
-C [1000, D] holds sentence embeddings of prompts naming the ImageNet classes.
+`ServedScore` computes the score, the one implementation of it: training's scorer
+(train/scorer.py) evaluates it and export (export/modules.py) wraps it for tracing. Every term
+is a dot product of per-side vectors, so the score is one dot product of an image vector
+[tower, bridge, penalty / s] and a text vector [w_t tower, w_b f_txt, -s]: a gallery is ranked
+by one matrix product and can sit in an approximate index. C [1000, D] holds sentence
+embeddings of prompts naming the ImageNet classes. The architecture and the fitted values
+are plain records (inference/models/config.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
-
 import torch
 from torch import nn
 
-from train.encoders import ImageEncoderSpec
-from train.openclip_names import is_openclip
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Everything needed to rebuild the model; saved inside the checkpoint."""
-
-    image: ImageEncoderSpec = field(default_factory=ImageEncoderSpec)
-    text_model: str = "all-MiniLM-L6-v2"  # a name (train/encoders.text_model_dir) or a model folder
-    text_dim: int = 384
-    # a second sentence encoder beside it that reads every language ("" for none): a query in another
-    # language is read by it alone (see mixed_sentences); text_dim then counts both
-    multilingual_model: str = ""
-    english_text_dim: int = 0  # the leading sentence dims only an English query has (the first encoder's)
-    embed_dim: int = 256
-    members: int = 5  # independently trained tower pairs, averaged (an ensemble)
-    bridge_temperature: float = 1.0
-    tower_weight: float = 1.0
-    bridge_weight: float = 0.0
-    calib_scale: float = 1.0
-    calib_bias: float = 0.0
-    no_match_below: float = 0.0  # best probability under which no image matches well (0: never said)
-    # query-bank normalisation (see hub_penalty): strength 0 turns it off
-    bank_temperature: float = 0.25
-    bank_strength: float = 0.0
-    penalty_scale: float = 1.0  # the penalty is stored divided by this (see export/modules.py)
-
-    @property
-    def native_bridge(self) -> bool:
-        """An open_clip backbone: the image embedding is the bridge, no ImageNet labels between."""
-        return is_openclip(self.image.name)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ModelConfig:
-        # checkpoints before the detector held the only copy of its threshold also kept one here
-        kept = {k: v for k, v in data.items() if k != "child_threshold"}
-        return cls(**{**kept, "image": ImageEncoderSpec(**data["image"])})
-
-    def updated(self, **changes: Any) -> ModelConfig:
-        return replace(self, **changes)
+from inference.models.config import Calibration, Fusion, ModelConfig
+from train.encoders import feature_dim
 
 
 class TwoTower(nn.Module):
@@ -76,7 +35,7 @@ class TwoTower(nn.Module):
     def __init__(self, config: ModelConfig, members: int = 1, dropout: float = 0.0) -> None:
         super().__init__()
         self.members, self.embed_dim = members, config.embed_dim
-        self.image_proj = nn.Linear(config.image.feature_dim, members * config.embed_dim)
+        self.image_proj = nn.Linear(feature_dim(config.image), members * config.embed_dim)
         self.text_proj = nn.Linear(config.text_dim, members * config.embed_dim)
         self.dropout = nn.Dropout(dropout)
         self.log_inv_temperature = nn.Parameter(torch.tensor(2.66))  # 1/T = e^2.66 ~ 14
@@ -141,14 +100,6 @@ def image_bridge(
     return nn.functional.normalize(padded, dim=-1)
 
 
-def text_vectors(config: ModelConfig, towers: TwoTower, sentences: torch.Tensor) -> torch.Tensor:
-    """Sentence embeddings [N, 384] -> text vectors [N, M * E + 384], fusion weights included:
-    their dot product with an image's [tower embedding, bridge vector] is the fused score
-    (before the hub penalty's column, which export/modules.py appends)."""
-    tower = towers.embed_texts(sentences)  # [N, M * E]
-    return torch.cat([config.tower_weight * tower, config.bridge_weight * sentences], dim=-1)
-
-
 def hub_penalty(scores: torch.Tensor, temperature: float, strength: float) -> torch.Tensor:
     """Query-bank normalisation against hubness (QB-Norm, Bogolin et al. 2022; the
     inverted softmax of Smith et al. 2017): fused scores [B, N] of a bank of B
@@ -156,6 +107,79 @@ def hub_penalty(scores: torch.Tensor, temperature: float, strength: float) -> to
     strength * T * logsumexp_b(score / T). Ranking by score - penalty demotes an
     image that matches every caption well (a "hub", everyone's nearest neighbour)."""
     return strength * temperature * torch.logsumexp(scores / temperature, dim=0)
+
+
+class ServedScore(nn.Module):
+    """The score of texts against images, as every part of the product computes it.
+
+    image_vectors: pooled features [N, F], ImageNet logits [N, 1000] -> [N, D]
+    text_vectors:  sentence features [Q, text_dim] -> [Q, D]
+    forward:       text vectors [Q, D], image vectors [N, D] -> fused scores [Q, N]
+
+    D = members * embed_dim + text_dim + 1. The last column is each image's hub penalty
+    divided by `fusion.penalty_scale`, and -penalty_scale in every text vector, so the dot
+    product subtracts the penalty: every store and ranker applies it with no code of its own.
+    """
+
+    def __init__(self, config: ModelConfig, fusion: Fusion, towers: TwoTower, class_embeddings, bank) -> None:
+        """`class_embeddings` [1000, text_dim]: the label bridge's class texts; `bank`
+        [B, text_dim]: sentence features of the captions the hub penalty measures each image
+        against (B = 0: no penalty)."""
+        super().__init__()
+        self.config, self.fusion, self.towers = config, fusion, towers
+        self.class_embeddings: torch.Tensor
+        self.register_buffer("class_embeddings", torch.as_tensor(class_embeddings))
+        self.bank: torch.Tensor  # [B, D - 1]: the caption bank's text parts, computed once
+        with torch.no_grad():
+            self.register_buffer("bank", self.text_parts(torch.as_tensor(bank)))
+
+    def image_parts(self, pooled: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """[N, M * E + text_dim]: tower embeddings and bridge vectors."""
+        bridge = image_bridge(self.config, pooled, logits, self.class_embeddings)
+        return torch.cat([self.towers.embed_images(pooled), bridge], dim=-1)
+
+    def text_parts(self, sentences: torch.Tensor) -> torch.Tensor:
+        """[Q, M * E + text_dim]: tower embeddings and sentence features, fusion weights
+        included: their dot product with image parts is the score before the penalty."""
+        tower = self.towers.embed_texts(sentences)  # [Q, M * E]
+        return torch.cat([self.fusion.tower_weight * tower, self.fusion.bridge_weight * sentences], dim=-1)
+
+    def penalty(self, image_parts: torch.Tensor) -> torch.Tensor:
+        """Each image's hub penalty [N] against the caption bank; zeros where turned off."""
+        if not self.fusion.bank_strength or not len(self.bank):
+            return image_parts[:, 0] * 0.0  # shaped from the input: batch size stays dynamic in ONNX
+        scores = self.bank @ image_parts.T  # [B, N]
+        return hub_penalty(scores, self.fusion.bank_temperature, self.fusion.bank_strength)
+
+    def image_vectors(self, pooled: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        parts = self.image_parts(pooled, logits)
+        column = (self.penalty(parts) / self._penalty_scale).unsqueeze(-1)  # [N, 1]
+        return torch.cat([parts, column], dim=-1)
+
+    def text_vectors(self, sentences: torch.Tensor) -> torch.Tensor:
+        parts = self.text_parts(sentences)
+        column = parts[:, :1] * 0.0 - self._penalty_scale  # [Q, 1], batch size dynamic in ONNX
+        return torch.cat([parts, column], dim=-1)
+
+    def forward(self, text_vectors: torch.Tensor, image_vectors: torch.Tensor) -> torch.Tensor:
+        return text_vectors @ image_vectors.T
+
+    @property
+    def _penalty_scale(self) -> float:
+        return 1.0 if self.fusion.penalty_scale is None else self.fusion.penalty_scale
+
+
+class ProbabilityHead(nn.Module):
+    """Fused scores -> calibrated probabilities: text vectors [Q, D], image vectors [N, D]
+    -> [Q, N], sigmoid(scale * score + bias) of `ServedScore`'s score."""
+
+    def __init__(self, score: ServedScore, calibration: Calibration) -> None:
+        super().__init__()
+        self.score = score
+        self.scale, self.bias = calibration.scale, calibration.bias
+
+    def forward(self, text_vectors: torch.Tensor, image_vectors: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.scale * self.score(text_vectors, image_vectors) + self.bias)
 
 
 class DetectorHeads(nn.Module):

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy.special import expit
 
 from inference.data.metrics import retrieval_metrics, target_ranks
 from train.features import multilingual_text_features
@@ -32,9 +31,10 @@ def foreign_sentences(texts: list[str], english_dim: int, cache_dir: Path) -> np
     return mixed_sentences(foreign, zeros, multilingual).numpy()
 
 
-def _figures(scores: np.ndarray, owner: np.ndarray, scale: float, bias: float) -> dict:
-    metrics = retrieval_metrics(target_ranks(scores, owner))
-    probabilities = expit(scale * scores + bias)
+def _figures(scorer: Scorer, gallery: tuple[np.ndarray, np.ndarray], sentences, owner: np.ndarray) -> dict:
+    """R@1/5/10 of `sentences` [Q, D] over `gallery`, and the probability of each one's own image."""
+    metrics = retrieval_metrics(target_ranks(scorer.fused(*gallery, sentences), owner))
+    probabilities = scorer.probabilities(*gallery, sentences)
     return {
         "queries": int(len(owner)),
         **{k: round(float(metrics[k]), 1) for k in ("recall@1", "recall@5", "recall@10")},
@@ -44,7 +44,7 @@ def _figures(scores: np.ndarray, owner: np.ndarray, scale: float, bias: float) -
 
 def multilingual_validation(
     scorer: Scorer, gallery: tuple[np.ndarray, np.ndarray], images: list[str], captions: pd.Series,
-    english_sentences, cache_dir: Path, calibration: tuple[float, float],
+    english_sentences, cache_dir: Path,
 ) -> dict:  # fmt: skip
     """Per language: R@1/5/10 of its translations over the validation images `images` (pooled,
     logits in `gallery`), and of the same captions in English. `captions`: query_id -> text;
@@ -58,7 +58,7 @@ def multilingual_validation(
         english = english_sentences(captions[rows["query_id"]].tolist())
         foreign = foreign_sentences(rows["query_text"].tolist(), scorer.config.english_text_dim, cache_dir)
         figures[str(language)] = {
-            "translated": _figures(scorer.fused(*gallery, foreign), owner, *calibration),
-            "english": _figures(scorer.fused(*gallery, english), owner, *calibration),
+            "translated": _figures(scorer, gallery, foreign, owner),
+            "english": _figures(scorer, gallery, english, owner),
         }
     return figures

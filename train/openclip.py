@@ -30,9 +30,9 @@ from open_clip.transformer import text_global_pool
 from torch import nn
 
 from inference.errors import UserError
+from inference.models.config import OPENCLIP_PREFIX, is_openclip
 from inference.models.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from inference.models.text import FTFY_HTML, TOKENIZER_CONFIG
-from train.openclip_names import OPENCLIP_PREFIX, is_openclip
 
 #: Models whose text side reads CLIP's BPE (open_clip's SimpleTokenizer); others (SigLIP's
 #: and multilingual towers' Hugging Face tokenizers) would need their own tokenizer file.

@@ -120,10 +120,10 @@ def detector_table(report: dict) -> str:
     )
 
 
-def _penalty(cfg: dict) -> str:
-    if not cfg.get("bank_strength"):
+def _penalty(fusion: dict) -> str:
+    if not fusion["bank_strength"]:
         return "off"
-    return f"strength {cfg['bank_strength']}, temperature {cfg['bank_temperature']}"
+    return f"strength {fusion['bank_strength']}, temperature {fusion['bank_temperature']}"
 
 
 def steps_table(fusion_table: list) -> str:
@@ -163,7 +163,8 @@ def write_report(out_dir: Path, metrics: dict, test: TestSet, scores, child, pai
     study = "\n".join(f"| {k} | {v:.3f} |" for k, v in metrics["annotation_study"].items())
     policy = "\n".join(f"| {k} | {v} |" for k, v in metrics["policy_counts"].items())
     detector = detector_table(metrics["detector"])
-    cfg = metrics["config"]
+    cfg, fitted = metrics["config"], metrics["fitted"]
+    fusion, calibration = fitted["fusion"], fitted["calibration"]
     text = f"""# Training report
 
 ## Annotation study
@@ -182,9 +183,9 @@ whichever exists (see `train/targets.py` for why).
 {policy}
 
 ## Training
-Towers: {cfg["members"]} members x {cfg["embed_dim"]} dims; fused score = {cfg["tower_weight"]:.3f} x tower
-+ {cfg["bridge_weight"]:.3f} x bridge - the image's hub penalty ({_penalty(cfg)});
-probability = sigmoid({cfg["calib_scale"]:.3f} x score + {cfg["calib_bias"]:.3f}).
+Towers: {cfg["members"]} members x {cfg["embed_dim"]} dims; fused score = {fusion["tower_weight"]:.3f} x tower
++ {fusion["bridge_weight"]:.3f} x bridge - the image's hub penalty ({_penalty(fusion)});
+probability = sigmoid({calibration["scale"]:.3f} x score + {calibration["bias"]:.3f}).
 
 ### What each part gives on validation
 Mean of R@1, R@5 and R@10 in percent; Flickr: held-out train images' captions;

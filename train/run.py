@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from inference.data.dataset import TestSet, load_test_set
 from inference.engine.evaluate import rank_test_set, ranks_from_scores, test_set_policy
+from inference.models.config import (
+    Calibration,
+    Fusion,
+    ImageEncoderSpec,
+    ModelConfig,
+    is_openclip,
+)
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
 from train.beyond_flickr import dev_set
 from train.calibration import (
@@ -27,11 +33,9 @@ from train.checkpoint import Checkpoint, DetectorWeights, save_checkpoint
 from train.child_images import DetectorRun, train_child_detector
 from train.config import RunConfig
 from train.data import load_captions, load_other_captions
-from train.encoders import ImageEncoderSpec, build_image_encoder, image_spec, text_model_dir
+from train.encoders import build_image_encoder, image_spec, text_model_dir
 from train.features import served_features
-from train.model import ModelConfig
 from train.multilingual import multilingual_validation
-from train.openclip_names import is_openclip
 from train.pairs import allowed_only, positives_for, val_retrieval
 from train.people_free import wallpapers
 from train.prepare import Prepared, prepare, subset
@@ -78,10 +82,10 @@ class TrainingData:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    scale: float
-    bias: float
-    no_match_below: float  # the best probability under which no image matches well
+class CalibrationRun:
+    """The calibration fitted on validation pairs, with the figures that judge it."""
+
+    calibration: Calibration  # scale, bias and the "no good match" level, as served
     oof: np.ndarray  # [P] out-of-fold probabilities of the validation pairs
     val_pairs: pd.DataFrame
     pair_rows: tuple[np.ndarray, np.ndarray]  # (image rows, text rows) of val_pairs
@@ -100,15 +104,13 @@ def run(cfg: RunConfig) -> dict:
         multilingual_model=cfg.multilingual_model,
         english_text_dim=english_dim,
     )
-    config = config.updated(members=cfg.members) if cfg.members else config
+    config = replace(config, members=cfg.members) if cfg.members else config
     towers, history = train_towers(cfg, config, data)
     scorer = Scorer(towers, config, data.feats.class_embeddings, query_bank(data))
     fusion, fusion_table = fuse(cfg, scorer, data)
-    scorer = scorer.configured(**fusion)
+    scorer = scorer.with_fusion(fusion)
     calibration = calibrate_scores(scorer, data)
-    scorer = scorer.configured(
-        calib_scale=calibration.scale, calib_bias=calibration.bias, no_match_below=calibration.no_match_below
-    )
+    scorer = scorer.with_calibration(calibration.calibration)
     detector = fit_child_detector(cfg, data)
     query_net = fit_semantic_net(cfg, data) if cfg.multilingual_model else None
     metrics, model_test = evaluate(cfg, scorer, data, calibration, detector, history, fusion_table)
@@ -147,29 +149,23 @@ def train_towers(cfg: RunConfig, config: ModelConfig, data: TrainingData):
     )
 
 
-def fuse(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> tuple[dict[str, float], list]:
+def fuse(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> tuple[Fusion, list]:
     """Towers + label bridge weights and the hub penalty, tuned on validation retrieval,
-    Flickr's and (where its photos are installed) beyond Flickr's; (the ModelConfig
-    settings chosen, the grid's table)."""
+    Flickr's and (where its photos are installed) beyond Flickr's; (the fusion chosen, the
+    grid's table)."""
     pooled, logits = data.served
     gallery = pooled[data.val_rows], logits[data.val_rows]
     flickr = _fusion_set(scorer, *gallery, data.feats.sentences[data.val_text], data.val_owner)
     grid = NATIVE_FUSION_GRID if scorer.config.native_bridge else FUSION_GRID
-    fusion = tune_fusion(flickr, _beyond_flickr(cfg, scorer, data), grid)
-    chosen = {
-        "tower_weight": fusion.tower_weight,
-        "bridge_weight": fusion.bridge_weight,
-        "bank_strength": fusion.bank_strength,
-        "bank_temperature": fusion.bank_temperature,
-    }
-    # served as one more vector column (export/modules.py): scaled like the other
-    # columns so that int8 codes (inference/vectors.py) keep it as precisely
-    fused = scorer.configured(**chosen)
+    fusion, table = tune_fusion(flickr, _beyond_flickr(cfg, scorer, data), grid)
+    # served as one more vector column (train/model.py ServedScore): scaled like the other
+    # columns so that int8 codes (inference/store/vectors.py) keep it as precisely
+    fused = scorer.with_fusion(fusion)
     penalty = fused.penalty(*gallery)
     if penalty.any():
-        largest = np.abs(fused.image_vectors(*gallery)).max(axis=1)
-        chosen["penalty_scale"] = float(np.median(penalty) / np.median(largest))
-    return chosen, fusion.table
+        largest = np.abs(fused.image_parts(*gallery)).max(axis=1)
+        fusion = replace(fusion, penalty_scale=float(np.median(penalty) / np.median(largest)))
+    return fusion, table
 
 
 def query_bank(data: TrainingData) -> np.ndarray:
@@ -214,17 +210,18 @@ def _beyond_flickr(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> Fusion
     return _fusion_set(scorer, gallery_pooled, gallery_logits, sentences, dev.owner)
 
 
-def calibrate_scores(scorer: Scorer, data: TrainingData) -> Calibration:
+def calibrate_scores(scorer: Scorer, data: TrainingData) -> CalibrationRun:
     """Fused score -> probability on validation pairs (cross-fitted), and the level
     under which the app says "no good match"."""
     pooled, logits = data.served
     val_pairs, pair_img, pair_txt = _val_pairs(data.prep, data.feats, data.image_row)
     scores = pair_scores(scorer, pooled, logits, data.feats.sentences, pair_img, pair_txt)
     scale, bias, oof = calibrate(scores, val_pairs["target"].to_numpy(), pair_img)
+    calibrated = scorer.with_calibration(Calibration(scale, bias))
     val_sentences = data.feats.sentences[data.val_text]
-    val_fused = scorer.fused(pooled[data.val_rows], logits[data.val_rows], val_sentences)
-    level, no_match = no_match_threshold(expit(scale * val_fused + bias), data.val_owner)
-    return Calibration(scale, bias, level, oof, val_pairs, (pair_img, pair_txt), no_match)
+    val_probabilities = calibrated.probabilities(pooled[data.val_rows], logits[data.val_rows], val_sentences)
+    level, no_match = no_match_threshold(val_probabilities, data.val_owner)
+    return CalibrationRun(Calibration(scale, bias, level), oof, val_pairs, (pair_img, pair_txt), no_match)
 
 
 def fit_child_detector(cfg: RunConfig, data: TrainingData) -> DetectorRun:
@@ -258,7 +255,7 @@ def evaluate(
     cfg: RunConfig,
     scorer: Scorer,
     data: TrainingData,
-    calibration: Calibration,
+    calibration: CalibrationRun,
     detector: DetectorRun,
     history: list,
     fusion_table: list,
@@ -266,14 +263,14 @@ def evaluate(
     """Every figure of the run, the model beside the baseline; (metrics, test probabilities [Q, N])."""
     feats, test = data.feats, data.test
     query_sent = feats.sentences[test.queries["query_text"].map(feats.text_row).to_numpy()]
-    fused_test = scorer.fused(feats.test_pooled, feats.test_logits, query_sent)
-    model_test = expit(calibration.scale * fused_test + calibration.bias)
+    model_test = scorer.probabilities(feats.test_pooled, feats.test_logits, query_sent)
     base = _baseline(data.prep, feats, data.image_row, cfg.seed)
     pair_img, pair_txt = calibration.pair_rows
     base_val = baseline_pair_scores(base, data.served[0][pair_img], feats.sentences[pair_txt])
     base_test = baseline_scores(base, feats.test_pooled, query_sent)
     metrics = {
         "config": scorer.config.to_dict(),
+        "fitted": scorer.fitted.to_dict(),
         "run": {k: str(v) for k, v in asdict(cfg).items()},
         "annotation_study": annotation_study(data.prep.train_set.pairs),
         "policy_counts": data.prep.counts,
@@ -292,11 +289,11 @@ def evaluate(
         "no_match": calibration.no_match,
     }
     if scorer.config.multilingual_model:
-        metrics["languages"] = _languages(cfg, scorer, data, calibration)
+        metrics["languages"] = _languages(cfg, scorer, data)
     return metrics, model_test
 
 
-def _languages(cfg: RunConfig, scorer: Scorer, data: TrainingData, calibration: Calibration) -> dict:
+def _languages(cfg: RunConfig, scorer: Scorer, data: TrainingData) -> dict:
     """Validation figures of translated captions, per language (train/multilingual.py)."""
     pooled, logits = data.served
     val = allowed_only(data.prep.captions)
@@ -311,7 +308,6 @@ def _languages(cfg: RunConfig, scorer: Scorer, data: TrainingData, calibration: 
         captions,
         lambda texts: sentence_features(cfg, texts),
         cfg.cache_dir,
-        (calibration.scale, calibration.bias),
     )
 
 
@@ -328,6 +324,7 @@ def save_run(
     fitted = detector.fitted
     checkpoint = Checkpoint(
         config=scorer.config,
+        fitted=scorer.fitted,
         towers=scorer.towers.state_dict(),
         class_embeddings=data.feats.class_embeddings,
         detector=DetectorWeights(

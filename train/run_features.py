@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from inference.data.dataset import TestSet
+from inference.models.config import is_openclip
 from inference.models.preprocess import SERVED_VIEWS
 from train.class_texts import class_texts
 from train.config import RunConfig
@@ -23,7 +24,6 @@ from train.features import (
     text_features,
 )
 from train.model import mixed_sentences
-from train.openclip_names import is_openclip
 from train.prepare import Prepared
 
 

@@ -1,9 +1,10 @@
-"""The trained model's fused scores in numpy (as export serves them), and their metrics
-against the annotators' judgments."""
+"""Training's view of the served score in numpy (train/model.py `ServedScore`, the one
+implementation: the numbers here are the exported graphs' numbers), and its metrics against
+the annotators' judgments."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -11,76 +12,98 @@ import torch
 from scipy.stats import kendalltau
 from sklearn.metrics import roc_auc_score
 
-from train.model import ModelConfig, hub_penalty, image_bridge, text_vectors
+from inference.models.config import Calibration, FittedScore, Fusion, ModelConfig
+from train.model import ProbabilityHead, ServedScore, TwoTower
 from train.targets import MATCH_THRESHOLD, expert_target
 
 
 class Scorer:
-    """Fused (uncalibrated) scores from trained towers and the label bridge, less each
-    image's hub penalty against a bank of training captions where the config turns it on."""
+    """Scores of trained towers and the label bridge under `fitted` fusion weights, hub
+    penalty (against `bank`, sentence features [B, text_dim] of training captions) and
+    calibration. Arrays in, arrays out: pooled [N, F], logits [N, 1000], sentences [Q, text_dim]."""
 
-    def __init__(self, towers, config: ModelConfig, class_embeddings: np.ndarray, bank=None) -> None:
-        self.towers, self.config = towers, config
-        self.class_embeddings = torch.from_numpy(class_embeddings)
-        self.bank = np.zeros((0, config.text_dim), np.float32) if bank is None else bank  # [B, 384]
+    def __init__(
+        self,
+        towers: TwoTower,
+        config: ModelConfig,
+        class_embeddings: np.ndarray,
+        bank: np.ndarray | None = None,
+        fitted: FittedScore | None = None,
+    ) -> None:
+        self.towers, self.config, self.fitted = towers, config, fitted or FittedScore()
+        self.class_embeddings = class_embeddings
+        self.bank = np.zeros((0, config.text_dim), np.float32) if bank is None else bank
+        self.score = ServedScore(config, self.fitted.fusion, towers, class_embeddings, self.bank).eval()
+        self.head = ProbabilityHead(self.score, self.fitted.calibration).eval()
 
-    def configured(self, **settings: Any) -> Scorer:
-        """The same towers and bank under the config with `settings` changed."""
-        return Scorer(self.towers, self.config.updated(**settings), self.class_embeddings.numpy(), self.bank)
+    def with_fusion(self, fusion: Fusion) -> Scorer:
+        """The same towers and bank with `fusion` (the calibration fitted on the old one dropped)."""
+        return Scorer(self.towers, self.config, self.class_embeddings, self.bank, FittedScore(fusion))
+
+    def with_calibration(self, calibration: Calibration) -> Scorer:
+        fitted = replace(self.fitted, calibration=calibration)
+        return Scorer(self.towers, self.config, self.class_embeddings, self.bank, fitted)
 
     def parts(self, pooled, logits, sentences) -> tuple[np.ndarray, np.ndarray]:
-        """Tower and bridge cosine matrices [Q, N] for texts x images."""
-        vectors = self.image_vectors(pooled, logits)
-        tower_dims = vectors.shape[1] - sentences.shape[1]
+        """Tower and bridge cosine matrices [Q, N] for texts x images, unweighted (what fusion tunes)."""
+        images = self.image_parts(pooled, logits)
+        tower_dims = images.shape[1] - sentences.shape[1]
         with torch.no_grad():
             texts = self.towers.embed_texts(torch.from_numpy(sentences)).numpy()
-        return texts @ vectors[:, :tower_dims].T, sentences @ vectors[:, tower_dims:].T
+        return texts @ images[:, :tower_dims].T, sentences @ images[:, tower_dims:].T
+
+    def image_parts(self, pooled, logits) -> np.ndarray:
+        """[N, M * E + text_dim]: tower embeddings and bridge vectors (no penalty column)."""
+        with torch.no_grad():
+            return self.score.image_parts(torch.from_numpy(pooled), torch.from_numpy(logits)).numpy()
 
     def image_vectors(self, pooled, logits) -> np.ndarray:
-        """[N, M * E + 384]: tower embeddings and bridge vectors, as the image encoder serves them."""
+        """[N, D]: as the exported image encoder serves them, penalty column included."""
         with torch.no_grad():
-            bridge = image_bridge(
-                self.config, torch.from_numpy(pooled), torch.from_numpy(logits), self.class_embeddings
-            )
-            return torch.cat([self.towers.embed_images(torch.from_numpy(pooled)), bridge], -1).numpy()
+            return self.score.image_vectors(torch.from_numpy(pooled), torch.from_numpy(logits)).numpy()
+
+    def text_vectors(self, sentences) -> np.ndarray:
+        """[Q, D]: as the exported text encoder serves them."""
+        with torch.no_grad():
+            return self.score.text_vectors(torch.from_numpy(sentences)).numpy()
 
     def weighted(self, pooled, logits, sentences) -> np.ndarray:
         """tower_weight x tower + bridge_weight x bridge [Q, N], before the hub penalty."""
-        return self._against(sentences, self.image_vectors(pooled, logits))
+        with torch.no_grad():
+            texts = self.score.text_parts(torch.from_numpy(sentences))
+            return (
+                texts @ self.score.image_parts(torch.from_numpy(pooled), torch.from_numpy(logits)).T
+            ).numpy()
 
     def penalty(self, pooled, logits) -> np.ndarray:
         """Each image's hub penalty [N] (train/model.py hub_penalty); zeros where off."""
-        return self._penalty_of(self.image_vectors(pooled, logits))
+        with torch.no_grad():
+            parts = self.score.image_parts(torch.from_numpy(pooled), torch.from_numpy(logits))
+            return self.score.penalty(parts).numpy()
 
     def fused(self, pooled, logits, sentences) -> np.ndarray:
-        vectors = self.image_vectors(pooled, logits)
-        return self._against(sentences, vectors) - self._penalty_of(vectors)[None, :]
-
-    def _against(self, sentences, vectors) -> np.ndarray:
-        """Sentences [Q, 384] as served text vectors (train/model.py text_vectors) against
-        image vectors [N, M * E + 384]: weighted scores [Q, N]."""
+        """The served score [Q, N]: text vectors @ image vectors.T, the penalty subtracted."""
         with torch.no_grad():
-            texts = text_vectors(self.config, self.towers, torch.from_numpy(sentences)).numpy()
-        return texts @ vectors.T
+            return self.score(*self._vectors(pooled, logits, sentences)).numpy()
 
-    def _penalty_of(self, vectors) -> np.ndarray:
-        if not self.config.bank_strength or not len(self.bank):
-            return np.zeros(len(vectors), np.float32)
-        scores = torch.from_numpy(self._against(self.bank, vectors))
-        return hub_penalty(scores, self.config.bank_temperature, self.config.bank_strength).numpy()
+    def probabilities(self, pooled, logits, sentences) -> np.ndarray:
+        """Calibrated probabilities [Q, N], as the exported scoring head gives them."""
+        with torch.no_grad():
+            return self.head(*self._vectors(pooled, logits, sentences)).numpy()
+
+    def _vectors(self, pooled, logits, sentences) -> tuple[torch.Tensor, torch.Tensor]:
+        texts = self.score.text_vectors(torch.from_numpy(sentences))
+        return texts, self.score.image_vectors(torch.from_numpy(pooled), torch.from_numpy(logits))
 
 
 def pair_scores(scorer: Scorer, pooled, logits, sentences, image_idx, text_idx) -> np.ndarray:
-    """Fused score [P] of pairs (image_idx[i], text_idx[i]), batched by image."""
-    out = np.empty(len(image_idx), dtype=np.float32)
-    images = np.unique(image_idx)
+    """Fused score [P] of pairs (image_idx[i], text_idx[i])."""
+    images, row = np.unique(image_idx, return_inverse=True)
     # once for all images: each penalty scores the whole caption bank
-    penalty = dict(zip(images, scorer.penalty(pooled[images], logits[images]), strict=True))
-    for image in images:
-        sel = np.nonzero(image_idx == image)[0]
-        scores = scorer.weighted(pooled[[image]], logits[[image]], sentences[text_idx[sel]])
-        out[sel] = scores[:, 0] - penalty[image]
-    return out
+    image_vectors = scorer.image_vectors(pooled[images], logits[images])
+    texts, text_row = np.unique(text_idx, return_inverse=True)
+    text_vectors = scorer.text_vectors(sentences[texts])
+    return np.einsum("pd,pd->p", text_vectors[text_row], image_vectors[row])
 
 
 def pair_metrics(probabilities: np.ndarray, pairs: pd.DataFrame) -> dict[str, float]:

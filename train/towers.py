@@ -9,7 +9,8 @@ import torch
 from tqdm import tqdm
 
 from inference.data.metrics import retrieval_metrics, target_ranks
-from train.model import ModelConfig, TwoTower, as_foreign, stack_members
+from inference.models.config import ModelConfig
+from train.model import TwoTower, as_foreign, stack_members
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,12 @@ from inference.review.faces import FACE_FEATURES, FaceModels
 from inference.review.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
 from inference.models.manifest import read_manifest, verify_checksums
 from inference.policy import QueryNet
-from inference.models.preprocess import SERVED_VIEWS, load_image, resized_short_side, served_views
+from inference.models.preprocess import (
+    load_image,
+    preprocessing_differences,
+    resized_short_side,
+    served_views,
+)
 from inference.models.sessions import (  # noqa: F401 (re-exported: the CLI, export and tests import them here)
     EXPORT_COMMAND,
     REBUILD_HINT,
@@ -70,10 +75,10 @@ class SearchModels:
         if self.text_encoder not in self.manifest.files:
             raise ModelFilesError(f"{self.dir / self.text_encoder}: not exported; export with --int8")
         self.input_size = self.manifest.preprocessing.input_size
-        views = list(self.manifest.preprocessing.views)
-        if views != list(SERVED_VIEWS):
+        differences = preprocessing_differences(self.manifest.preprocessing)
+        if differences:  # what training saw is not what this code would feed: scores would drift
             raise ModelFilesError(
-                f"{self.dir}: exported for image views {views}, this code feeds {list(SERVED_VIEWS)}; "
+                f"{self.dir}: exported for other preprocessing than this code feeds ({'; '.join(differences)}); "
                 + REBUILD_HINT.format(models=self.dir)
             )
         try:

@@ -1,6 +1,7 @@
 """manifest.json, what export hands to serving: the model files and their checksums, the
-preprocessing the image and text sides expect, the child-image detector and the model's
-serving settings. Typed here and written by export alone; its format version is checked.
+preprocessing the image and text sides expect, the child-image detector, the architecture and
+what training fitted of the score. Typed here and written by export alone; its format version
+is checked, and formats 1 and 2 (one untyped `model_config` record) are read as they are.
 """
 
 from __future__ import annotations
@@ -11,41 +12,26 @@ from pathlib import Path
 from typing import Any
 
 from inference.atomic import atomic_write
-from inference.review.detector import DetectorParams
-from inference.policy.query_net import QueryNet
+from inference.models.config import FittedScore, ModelConfig
+from inference.models.preprocess import Preprocessing
 from inference.models.sessions import REBUILD_HINT, ModelFilesError, file_sha256
+from inference.policy.query_net import QueryNet
+from inference.review.detector import DetectorParams
 
 MANIFEST = "manifest.json"
-#: 2: the child threshold lives in the detector alone (format 1 also kept two copies of it).
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-
-
-@dataclass(frozen=True)
-class Preprocessing:
-    """What the exported image and text sides expect (inference/preprocess.py, inference/text.py)."""
-
-    input_size: int  # the square crop's side, pixels
-    max_tokens: int  # the text side's context length
-    views: tuple[str, ...] = ("center",)  # the image views averaged (exports before views: the centre)
-    resize_shorter_side: int = 0
-    interpolation: str = "bicubic"
-    mean: tuple[float, ...] = ()
-    std: tuple[float, ...] = ()
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        lists: dict[str, tuple] = {k: tuple(data[k]) for k in ("views", "mean", "std") if k in data}
-        return cls(**{**data, **lists})
+#: 2: the child threshold lives in the detector alone (format 1 also kept two copies of it);
+#: 3: the architecture (`model`) and what training fitted (`fitted`) typed, apart.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 
 @dataclass(frozen=True)
 class Manifest:
-    """One exported model folder's description. `model_config` is the training config
-    (train.model.ModelConfig.to_dict()); serving reads it through the properties below."""
+    """One exported model folder's description."""
 
     backbone: dict[str, str]
-    model_config: dict[str, Any]
+    model: ModelConfig  # the architecture the graphs were built with
+    fitted: FittedScore  # the fusion weights, hub penalty and calibration they carry
     vector_dim: int  # an image's (and a query's) vector width
     detector: dict[str, Any]  # DetectorParams.to_dict(); parsed by detector_params()
     preprocessing: Preprocessing
@@ -63,17 +49,18 @@ class Manifest:
     def no_match_below(self) -> float:
         """The best probability under which no image matches well (0, never said, for models
         exported before the level was measured)."""
-        return float(self.model_config.get("no_match_below", 0.0))
+        return self.fitted.calibration.no_match_below
 
     @property
     def multilingual(self) -> bool:
         """Whether a second text encoder reads every language (earlier models read English only)."""
-        return bool(self.model_config.get("multilingual_model"))
+        return bool(self.model.multilingual_model)
 
     @property
     def penalty_columns(self) -> int:
-        """1 where an image vector's last column is its hub penalty (export/modules.py), else 0."""
-        return 1 if "penalty_scale" in self.model_config else 0
+        """1 where an image vector's last column is its hub penalty (train/model.py ServedScore),
+        0 for models exported before the column."""
+        return 0 if self.fitted.fusion.penalty_scale is None else 1
 
     def detector_params(self) -> DetectorParams:
         """The detector; ValueError when it was fitted for inputs or faces this code does not make."""
@@ -94,7 +81,17 @@ class Manifest:
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
         """A manifest of a readable format version; KeyError or TypeError if malformed."""
         data = {k: v for k, v in data.items() if k != "child_threshold"}  # format 1's extra copy
-        return cls(**{**data, "preprocessing": Preprocessing.from_dict(data["preprocessing"])})
+        if "model_config" in data:  # formats 1 and 2: the architecture and fitted values in one record
+            legacy = data.pop("model_config")
+            data["model"], data["fitted"] = legacy, FittedScore.from_legacy(legacy).to_dict()
+        return cls(
+            **{
+                **data,
+                "model": ModelConfig.from_dict(data["model"]),
+                "fitted": FittedScore.from_dict(data["fitted"]),
+                "preprocessing": Preprocessing.from_dict(data["preprocessing"]),
+            }
+        )
 
     def with_files(self, folder: Path, checkpoint: Path, created: str) -> Manifest:
         """This manifest listing every file now in `folder`, made from `checkpoint`."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -19,6 +21,8 @@ from inference.errors import UserError
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+#: How every view is resized (torchvision's transforms in training used the same).
+RESAMPLING = Image.Resampling.BICUBIC
 #: Refuse images with more pixels than this (decompression bombs): 64 MP
 #: covers any camera photo; a 40000x40000 PNG is a few KB on disk but 1.6 GP.
 MAX_PIXELS = 64_000_000
@@ -89,7 +93,7 @@ def resize_and_crop(image: Image.Image, size: int) -> Image.Image:
     width, height = image.size
     scale = short / min(width, height)
     new_size = (max(short, round(width * scale)), max(short, round(height * scale)))
-    resized = image.resize(new_size, Image.Resampling.BICUBIC)
+    resized = image.resize(new_size, RESAMPLING)
     left = (new_size[0] - size) // 2
     top = (new_size[1] - size) // 2
     return resized.crop((left, top, left + size, top + size))
@@ -110,7 +114,7 @@ def preprocess(image: Image.Image, size: int) -> np.ndarray:
 def full_view(image: Image.Image, size: int) -> np.ndarray:
     """PIL RGB image -> float32 [3, size, size]: the whole picture squashed to a square,
     nothing cropped away."""
-    return normalize(image.resize((size, size), Image.Resampling.BICUBIC))
+    return normalize(image.resize((size, size), RESAMPLING))
 
 
 #: The views of a picture whose pooled features the image encoder averages. The whole
@@ -124,3 +128,57 @@ VIEW_TRANSFORMS = {"center": preprocess, "full": full_view}
 def served_views(image: Image.Image, size: int) -> np.ndarray:
     """PIL RGB image -> float32 [len(SERVED_VIEWS), 3, size, size] for the image encoder."""
     return np.stack([VIEW_TRANSFORMS[view](image, size) for view in SERVED_VIEWS])
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """What the exported image and text sides expect; export records it in the manifest."""
+
+    input_size: int  # the square crop's side, pixels
+    max_tokens: int  # the text side's context length
+    views: tuple[str, ...] = ("center",)  # the image views averaged (exports before views: the centre)
+    resize_shorter_side: int = 0  # 0, "" and (): not recorded (older exports)
+    interpolation: str = "bicubic"
+    mean: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
+        lists: dict[str, tuple] = {k: tuple(data[k]) for k in ("views", "mean", "std") if k in data}
+        return cls(**{**data, **lists})
+
+
+def served_preprocessing(input_size: int, max_tokens: int) -> Preprocessing:
+    """What this code feeds graphs of `input_size` pixels and `max_tokens` tokens."""
+    return Preprocessing(
+        input_size=input_size,
+        max_tokens=max_tokens,
+        views=SERVED_VIEWS,
+        resize_shorter_side=resized_short_side(input_size),
+        interpolation=RESAMPLING.name.lower(),
+        mean=tuple(IMAGENET_MEAN.tolist()),
+        std=tuple(IMAGENET_STD.tolist()),
+    )
+
+
+def preprocessing_differences(exported: Preprocessing) -> list[str]:
+    """Where `exported` (a manifest's) differs from what this code feeds, one
+    "FIELD: exported X, served Y" each; a field an older export did not record is not compared."""
+    served = served_preprocessing(exported.input_size, exported.max_tokens)
+    differences = []
+    for name in ("views", "resize_shorter_side", "interpolation", "mean", "std"):
+        recorded, feeds = getattr(exported, name), getattr(served, name)
+        if recorded in (0, "", ()):
+            continue
+        same = np.allclose(recorded, feeds, atol=1e-6) if name in ("mean", "std") else recorded == feeds
+        if not same:
+            differences.append(f"{name}: exported {_shown(recorded)}, served {_shown(feeds)}")
+    return differences
+
+
+def _shown(value: Any) -> str:
+    return (
+        "/".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in value)
+        if isinstance(value, tuple)
+        else str(value)
+    )
