@@ -10,7 +10,7 @@ PY="$VENV/bin/python"
 RUN=${RUN:-runs/default}
 
 setup() {
-  if [ ! -x "$PY" ] || ! cat requirements.txt requirements-nodeps.txt | cmp -s - "$VENV/.requirements.txt"; then
+  if [ ! -x "$PY" ] || ! cat requirements*.txt | cmp -s - "$VENV/.requirements.txt"; then
     python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
     "$PY" -m pip install --quiet --upgrade pip
     # every module compiled once, here (where PYTHONDONTWRITEBYTECODE is set, as on these
@@ -19,7 +19,7 @@ setup() {
     "$PY" -m pip install --quiet --no-compile -r requirements.txt
     "$PY" -m pip install --quiet --no-compile --no-deps -r requirements-nodeps.txt
     "$PY" -m compileall -qq -j 0 "$VENV/lib" || true  # a file that fails is what pip skips too
-    cat requirements.txt requirements-nodeps.txt > "$VENV/.requirements.txt"
+    cat requirements*.txt > "$VENV/.requirements.txt"
   fi
   # detector negatives (apt packages; quick when present); never fatal: training goes on without them
   scripts/fetch_people_free.sh || echo "people-free photos not installed; see scripts/fetch_people_free.sh" >&2

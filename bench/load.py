@@ -27,13 +27,13 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from app import SEARCHES_AT_ONCE
 from bench.cli import BenchError
 from inference.data.dataset import load_test_set
 from inference.data.download import locate_data_dir
 from inference.models.exported import DEFAULT_MODELS_DIR
 from inference.paths import PROJECT_ROOT
 from inference.policy import is_restricted_text
+from webapp.app import SEARCHES_AT_ONCE
 
 
 async def _answer(client: httpx.AsyncClient, query: str) -> list:

@@ -243,13 +243,14 @@ def write_report(figures: dict, path: Path, head: dict, command: str) -> None:
         "Each search goes through `PhotoSearch.search` (normalise, policy, embed the query, rank, "
         "score the top 10). Galleries beyond the data set are synthetic vectors drawn like 1,000 real "
         "image vectors (bench/vectors.py). Exact = one matrix-vector product; approximate = faiss IVF over "
-        "a 128-d PCA projection, 8-bit codes, re-ranked exactly (inference/ranking.py). recall@10 is of "
-        "approximate against exact on the same queries. First start = load models, read and verify the "
+        "a 128-d PCA projection, 8-bit codes, re-ranked exactly (inference/store/ranking.py). "
+        "recall@10 is of approximate against exact on the same queries. "
+        "First start = load models, read and verify the "
         "index file, build the ranker (training the approximate index and saving it beside the index "
         "file), answer one query; restart = the same over the unchanged gallery, the saved approximate "
         "index loaded instead of trained. The index file is written by one process; each start "
         "runs in a serving process of its own, and its peak RSS (VmHWM) is that process's alone. "
-        "Vectors are stored as int8 codes with a scale per row (inference/vectors.py) and read from "
+        "Vectors are stored as int8 codes with a scale per row (inference/store/vectors.py) and read from "
         "the index file on demand.",
         "",
         *_gallery_rows(figures),

@@ -1,5 +1,5 @@
 """Child queries the policy tests read: in other languages, disguised as people type them,
-and harmless look-alikes that must still be searched (tests/test_policy_*.py)."""
+and harmless look-alikes that must still be searched (tests/inference/test_policy_*.py)."""
 
 #: In the policy's other languages.
 CHILD_QUERIES = [

@@ -114,7 +114,7 @@ def models_dir(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture()
 def search_cli(capsys: pytest.CaptureFixture[str]):
     """search_cli(*args) -> (exit code, stdout, stderr) of `python -m inference ARGS`, called
-    in this process (tests/test_engine.py runs the real subprocess)."""
+    in this process (tests/inference/test_engine.py runs the real subprocess)."""
     from inference.cli import main
 
     def run(*args: str) -> tuple[int, str, str]:

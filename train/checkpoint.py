@@ -37,7 +37,7 @@ class CheckpointError(UserError):
 
 @dataclass(frozen=True)
 class DetectorWeights:
-    """The child-image detector's trained parts (inference/detector.py serves them)."""
+    """The child-image detector's trained parts (inference/review/detector.py serves them)."""
 
     head_weight: np.ndarray  # [2, F]: child and person heads on pooled image features
     head_bias: np.ndarray  # [2]

@@ -2,7 +2,7 @@
 
 1. Two logistic heads on pooled image features: child (labels from captions) and
    person (captions naming a person; people-free photos are 0 for both).
-2. A logistic combiner (inference/detector.py) over the heads' out-of-fold
+2. A logistic combiner (inference/review/detector.py) over the heads' out-of-fold
    logits and the face/age features.
 3. The threshold: the largest that keeps `target_recall` of child images on the
    combiner's own out-of-fold probabilities.

@@ -1,4 +1,4 @@
-"""The face models the child-image detector reads, as ONNX files for inference/faces.py.
+"""The face models the child-image detector reads, as ONNX files for inference/review/faces.py.
 
 - MTCNN's P-, R- and O-Net (weights shipped in the `facenet-pytorch` wheel) are
   exported with torch.onnx and checked against PyTorch on real inputs.

@@ -187,7 +187,7 @@ def multilingual_text_features(
 def face_features(
     paths: Sequence[Path], face_models_dir: Path, cache_dir: Path = DEFAULT_CACHE_DIR
 ) -> np.ndarray:
-    """Face and age features [N, FACE_FEATURES] of each image (inference/faces.py)."""
+    """Face and age features [N, FACE_FEATURES] of each image (inference/review/faces.py)."""
     from inference.models.exported import file_sha256
     from inference.review.faces import FACE_FEATURES, FACE_MODEL_FILES, FaceModels, cascade_settings
 

@@ -184,7 +184,7 @@ class ProbabilityHead(nn.Module):
 
 class DetectorHeads(nn.Module):
     """The child-image detector's two linear heads on pooled image features:
-    [N, F] -> logits [N, 2] (a child is shown, a person is shown); see inference/detector.py."""
+    [N, F] -> logits [N, 2] (a child is shown, a person is shown); see inference/review/detector.py."""
 
     def __init__(self, feature_dim: int) -> None:
         super().__init__()

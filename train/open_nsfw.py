@@ -40,7 +40,7 @@ def _pooled_part(onnx_file: Path) -> nn.Module:
 
 
 class OpenNsfwTrunk(nn.Module):
-    """ImageNet-normalised RGB pixels [N, 3, S, S] (inference/preprocess.py) -> pooled [N, 1024]."""
+    """ImageNet-normalised RGB pixels [N, 3, S, S] (inference/models/preprocess.py) -> pooled [N, 1024]."""
 
     def __init__(self, onnx_file: Path | None = None) -> None:
         super().__init__()

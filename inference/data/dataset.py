@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from inference.errors import UserError
 from inference.paths import PROJECT_ROOT
 

@@ -13,11 +13,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.review.detector import Explanation
-from inference.review.faces import FACE_FEATURES, FaceModels
-from inference.review.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
 from inference.models.manifest import read_manifest, verify_checksums
-from inference.policy import QueryNet
 from inference.models.preprocess import (
     load_image,
     preprocessing_differences,
@@ -35,6 +31,10 @@ from inference.models.sessions import (  # noqa: F401 (re-exported: the CLI, exp
 )
 from inference.models.text import TextTokenizer, text_feeds
 from inference.paths import PROJECT_ROOT
+from inference.policy import QueryNet
+from inference.review.detector import Explanation
+from inference.review.faces import FACE_FEATURES, FaceModels
+from inference.review.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
 
 DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
 #: The text encoder's second output, where the model has a multilingual encoder: its own
@@ -78,8 +78,8 @@ class SearchModels:
         differences = preprocessing_differences(self.manifest.preprocessing)
         if differences:  # what training saw is not what this code would feed: scores would drift
             raise ModelFilesError(
-                f"{self.dir}: exported for other preprocessing than this code feeds ({'; '.join(differences)}); "
-                + REBUILD_HINT.format(models=self.dir)
+                f"{self.dir}: exported for other preprocessing than this code feeds "
+                f"({'; '.join(differences)}); " + REBUILD_HINT.format(models=self.dir)
             )
         try:
             self.detector = self.manifest.detector_params()
@@ -171,7 +171,7 @@ class SearchModels:
         return probability, np.column_stack([head_logits, faces]).astype(np.float32)
 
     def explain_detector(self, path: Path, signals: np.ndarray | None = None) -> Explanation:
-        """Why the detector judges the picture at `path` as it does (inference/detector.py):
+        """Why the detector judges the picture at `path` as it does (inference/review/detector.py):
         from its indexed `signals` [2 + FACE_FEATURES] where they hold its faces, else computed
         afresh (decoded and embedded as indexing does, its faces searched: about 0.15 s)."""
         if signals is not None and not np.isnan(signals).any():

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
+
 from inference.errors import UserError
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import onnxruntime as ort
+
 from inference.errors import UserError
 
 EXPORT_COMMAND = "python -m export --run runs/default --out {models}"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from tokenizers import Tokenizer
+
 from inference.models.sessions import ModelFilesError
 
 #: all-MiniLM-L6-v2 was trained on 256 tokens; longer queries are truncated.

@@ -5,7 +5,7 @@ simplemma's dictionaries map each form of a language to its lemma; loading them 
 of a server's start (Polish alone 3.5 s, ten languages about 10 s on 2 cores). The forms
 whose lemma is a child word are few, so they are taken out once, here, into
 `child_forms.json` beside this file (`python -m inference.policy.build_forms` writes it
-again from simplemma's dictionaries; tests/test_policy_languages.py checks it is current).
+again from simplemma's dictionaries; tests/inference/test_policy_languages.py checks it is current).
 A word is then read as simplemma's dictionary lookup reads it: the word as typed, else with
 its first letter's case turned;
 a word typed without its accents ("ninos", "cocuklar") is matched by its folded form.

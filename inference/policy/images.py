@@ -26,7 +26,7 @@ def restricted_images(
     Captions known for an image decide for it; images without captions are judged
     by the child-image detector (child_probability [N] >= threshold) where given,
     and allowed where not (training and evaluation label by captions only). A
-    person's release (inference/review.py) overrules the detector, never a caption.
+    person's release (inference/review/releases.py) overrules the detector, never a caption.
     """
     return np.array(
         [

@@ -5,7 +5,7 @@ policy reads (one table, `LANGUAGES`, for both), and which one a query is in, of
 English queries are read by both sentence encoders; a query in another language by
 the multilingual one alone (USE multilingual v3, where the model has it). The match
 probabilities are calibrated on English captions only, so for other languages the
-ranking is shown without them, and the app and CLI say so (see inference/search.py).
+ranking is shown without them, and the app and CLI say so (see inference/engine/).
 
 Short queries are hard to identify ("a dog" scores Croatian on the full model),
 so the identifier is limited to the Latin and Cyrillic languages of `LANGUAGES` and a
@@ -33,7 +33,7 @@ class Language:
 
 _LATIN, _CYRILLIC = ("Latin",), ("Cyrillic",)
 #: The one list: every language the search understands is one the policy reads
-#: (tests/test_policy_languages.py holds them together), plus languages the policy reads
+#: (tests/inference/test_policy_languages.py holds them together), plus languages the policy reads
 #: because people type them although the encoder was not trained on them.
 LANGUAGES: dict[str, Language] = {
     language.code: language

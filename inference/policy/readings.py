@@ -1,7 +1,7 @@
 """How the content policy reads a text: in which languages it names a child.
 
 A text names a child when any of its words is, in any language the policy reads
-(inference/language.py `POLICY_READS`), an inflected form of a child word
+(inference/policy/languages.py `POLICY_READS`), an inflected form of a child word
 (inference/policy/words.py):
 - English: WordNet's `morphy` noun rules (suffixes plus irregular plurals),
   checked against our vocabulary instead of the WordNet lexicon, so no corpus

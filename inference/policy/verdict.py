@@ -1,5 +1,5 @@
 """The one verdict on a query, for every place a query enters: the CLI, the app's search box,
-its `/search` API and evaluation (inference/search.py, inference/evaluate.py).
+its `/search` API and evaluation (inference/engine/, inference/engine/evaluate.py).
 
 In order, cheapest and surest first:
 1. a query with letters of a script no reading covers is not searched (fail closed);

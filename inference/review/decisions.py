@@ -2,7 +2,7 @@
 
 The decision reads three things besides the index: the captions people wrote
 (`captions.csv` in the folder, or the data set's `test_queries.csv` beside a `test_images`
-folder), the owner's releases (inference/review.py) and the detector's threshold. Any
+folder), the owner's releases (inference/review/releases.py) and the detector's threshold. Any
 process may change the first two (the app, the CLI, another app), so a decision carries
 the files' stamps (`decision_stamp`): a process that finds them changed decides again
 before it answers, without a restart and without re-reading a photo.

@@ -3,7 +3,7 @@
 Three signals meet here, each computed elsewhere:
 - two linear heads on the image encoder's pooled features (in image_encoder.onnx):
   "a child is in this picture" and "a person is in this picture" (logits);
-- faces and the age they look (inference/faces.py, `FACE_FEATURES` numbers).
+- faces and the age they look (inference/review/faces.py, `FACE_FEATURES` numbers).
 
 A logistic regression over them (`combiner_inputs`), fitted on the training
 images and people-free photos (train/detector.py), gives P(child); the image is

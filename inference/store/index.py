@@ -32,7 +32,7 @@ from inference.models.preprocess import IMAGE_SUFFIXES, ImageError, load_image
 from inference.review.faces import FACE_FEATURES
 from inference.store.vectors import Int8Rows, npz_member_map
 
-#: 2: child probability from the face-aware detector; 3: int8 codes (inference/vectors.py);
+#: 2: child probability from the face-aware detector; 3: int8 codes (inference/store/vectors.py);
 #: 4: the detector's signals per row (its reasons in the review queue). 3 is read too, its signals
 #: unknown (NaN): nothing is embedded again for them.
 SCHEMA_VERSION = 4

@@ -2,7 +2,7 @@
 
 `--store milvus:PATH` keeps the vectors in milvus-lite (one local file: a laptop,
 CI); `--store milvus:http://HOST:19530` in a Milvus server or cluster, with the
-same code. The local index (inference/index.py) still decides what is new,
+same code. The local index (inference/store/index.py) still decides what is new,
 changed or gone and embeds only that; each gallery folder's rows are then
 mirrored into a collection of its own, and queries are answered by Milvus.
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from app import SearchApp
 from inference.cli import main as cli
 from inference.engine.front import PhotoSearch
 from inference.models.exported import SearchModels
 from inference.policy import DISCLAIMER
+from webapp.app import SearchApp
 from webapp.tiles import ThumbnailStore, _key
 
 

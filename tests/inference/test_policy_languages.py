@@ -1,5 +1,5 @@
 """The content policy in other languages and through disguises: what it reads as a child
-query, in every inflection, and what it lets through (tests/test_policy_served.py: the same
+query, in every inflection, and what it lets through (tests/inference/test_policy_served.py: the same
 queries through the engine, the CLI and the app)."""
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ def test_models_exported_before_the_multilingual_encoder_still_search(models_dir
 
 
 def test_the_app_says_which_languages_it_understands(engine):
-    from app import SearchApp, build_ui
+    from webapp.app import SearchApp, build_ui
 
     ui = build_ui(SearchApp(engine, Path(engine.gallery) / "uploads"), [])
     texts = [getattr(block, "value", None) for block in ui.blocks.values()]

@@ -9,7 +9,7 @@ import pytest
 
 from inference.policy import DISCLAIMER, SEARCH_REFUSED
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PREVIEW = "#results .preview"  # Gradio's enlarged view of one result
 CHROMIUM_ARGS = [
@@ -60,14 +60,18 @@ def test_search_and_child_query_in_browser(running_app, test_image_paths, models
         expect(page.locator("#status")).to_contain_text("2 of 6 images", timeout=30_000)
         expect(page.locator("#results img")).to_have_count(2)
 
+        similar = page.locator("#similar-button")
+        expect(similar).to_have_text("Find similar to the selected result")
         images.first.click()  # select a result (opens its preview), then search by it
         expect(page.locator(PREVIEW)).to_be_visible()
-        page.get_by_role("button", name="Find similar to the selected result").click()
+        expect(similar).to_have_text("Find similar to result 1", timeout=30_000)  # the server has it
+        similar.click()
         expect(page.locator("#status")).to_contain_text("images most like", timeout=30_000)
         expect(page.locator("#status img")).to_be_visible()  # a small picture of what was searched from
         expect(page.locator("#results img").first).to_be_visible()
         expect(page.locator(PREVIEW)).to_have_count(0)  # the new page opens as a grid, not a preview
         expect(box).to_have_value("")  # the old words no longer describe the page
+        expect(similar).to_have_text("Find similar to the selected result")  # nor does the selection
         page.screenshot(path=str(ARTIFACTS / "similar.png"), full_page=True)
 
         page.get_by_text("Add images to the gallery").click()
@@ -166,7 +170,10 @@ def test_a_phone_sees_every_result_and_the_examples_by_the_search_box(start_app,
         example.click()
         images = page.locator("#results img")
         expect(images).to_have_count(10, timeout=30_000)
-        expect(box).to_be_in_viewport()  # running an example keeps the search box in view
+        # an example is a search: its results come into view as a typed search's do
+        expect(page.locator("#status")).to_be_in_viewport(timeout=5_000)
+        expect(images.first).to_be_in_viewport(ratio=0.5, timeout=5_000)
+        expect(box).to_have_value("a dog running on the grass")  # and its words are in the box
         grid = page.locator("#results .grid-wrap")  # nothing hidden in an inner scroll box
         assert grid.evaluate("el => el.scrollHeight <= el.clientHeight + 1")
         frame = grid.bounding_box()
@@ -193,8 +200,9 @@ def test_a_phone_sees_every_result_and_the_examples_by_the_search_box(start_app,
         page.screenshot(path=str(ARTIFACTS / "phone-search.png"))  # the screen as it is, not the page
         images.first.click()  # and after "find similar"
         expect(page.locator(PREVIEW)).to_be_visible()
-        page.wait_for_timeout(500)  # the selection reaches the server (its own event)
-        page.get_by_role("button", name="Find similar to the selected result").click()
+        similar = page.locator("#similar-button")
+        expect(similar).to_have_text("Find similar to result 1", timeout=30_000)  # the server has it
+        similar.click()
         expect(page.locator("#status")).to_contain_text("images most like", timeout=30_000)
         expect(page.locator("#results img").first).to_be_in_viewport(timeout=5_000)
         browser.close()

@@ -21,7 +21,7 @@ from inference.store.vectors import Int8Rows  # noqa: E402
 
 
 def _search(search_cli, query: str, gallery: Path, models: Path, *extra: str) -> dict:
-    """The CLI's JSON answer, called in this process (tests/test_engine.py runs the real one)."""
+    """The CLI's JSON answer, called in this process (tests/inference/test_engine.py runs the real one)."""
     code, out, err = search_cli(
         "search", query, "--gallery", str(gallery), "--models", str(models), "--json", *extra
     )
@@ -167,7 +167,7 @@ def test_a_store_that_cannot_be_reached_is_one_line_not_a_traceback(
     assert captured.err.startswith(f"error: the Milvus store at {store} cannot be reached")
     assert "--store local" in captured.err  # what to do
     # a store lost after start-up: the search says so in one line, and the app's page shows it
-    from app import SearchApp
+    from webapp.app import SearchApp
 
     lite = str(tmp_path / "lite.db")
     engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index", store=lite).ensure_index(
@@ -204,7 +204,7 @@ def test_the_app_serves_from_milvus_lite_as_from_local_files(start_app, small_ga
     ],
 )
 def test_a_search_held_past_its_deadline_is_told_from_a_failed_one(code, message, held):
-    """Held: the store reads the rows the server has (inference/milvus_store.py _search);
+    """Held: the store reads the rows the server has (inference/store/milvus.py _search);
     anything else is said in one line."""
     from grpc import StatusCode
     from pymilvus.exceptions import MilvusException

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app import SearchApp
 from inference.cli import main as cli
 from inference.engine.front import PhotoSearch
 from inference.models.exported import SearchModels
 from inference.review.releases import RELEASES_FILE, ReviewError, read_releases
+from webapp.app import SearchApp
 from webapp.review import PAGE_SIZE
 
 

@@ -1,6 +1,7 @@
 """The policy's semantic net on queries (inference/policy/query_net.py) and the one verdict that
 puts it after the word readings (inference/policy/verdict.py): no model needed, the net's
-weights made here; the trained net: tests/test_training.py, served: tests/test_policy_served.py."""
+weights made here; the trained net: tests/train/test_training.py, served:
+tests/inference/test_policy_served.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The policy in every language the search reads: one table of languages for both, the new
 languages' word readings, Chinese, Japanese, Korean, Arabic and Thai read inside the text, child
 emoji, and scripts no reading covers refused (through the engine and the CLI:
-tests/test_policy_served.py)."""
+tests/inference/test_policy_served.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_the_policy_reads_every_language_the_search_understands():
 def test_the_readme_names_every_language_the_policy_reads():
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme[readme.index("## The content policy") :]
     section = section[: section.index("\n## ", 4)]
     assert [LANGUAGES[c].name for c in POLICY_READS if LANGUAGES[c].name not in section] == []

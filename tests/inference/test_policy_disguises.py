@@ -1,6 +1,6 @@
-"""Child queries as people type them (inference/disguises.py), read by the policy; harmless
+"""Child queries as people type them (inference/policy/disguises.py), read by the policy; harmless
 look-alikes are still searched, and no caption of the data set changes its verdict
-(tests/test_policy_served.py: the same queries through the CLI and PhotoSearch.search)."""
+(tests/inference/test_policy_served.py: the same queries through the CLI and PhotoSearch.search)."""
 
 from __future__ import annotations
 

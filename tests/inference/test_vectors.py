@@ -1,4 +1,4 @@
-"""Gallery vectors as int8 codes (inference/vectors.py): close to the floats, and
+"""Gallery vectors as int8 codes (inference/store/vectors.py): close to the floats, and
 memory-mapped from the index file instead of read into memory."""
 
 import numpy as np

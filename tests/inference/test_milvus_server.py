@@ -137,8 +137,8 @@ def test_a_stopped_server_is_one_line_everywhere_and_the_app_answers_once_it_res
 ):
     """Last in this module: it stops the server (and starts it again). One engine is built, while
     the server runs: an engine built just after a restart waits ~20 s for the server's clock."""
-    from app import SearchApp
     from inference.store.milvus import StoreError
+    from webapp.app import SearchApp
 
     uploads = tmp_path / "uploads"
     engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "i", store=_uri(server)).ensure_index(

@@ -54,7 +54,7 @@ CRAFTED = [
 def _strings(data_dir: Path) -> list[str]:
     """Test queries (English), their held-back Russian translations, and crafted strings."""
     queries = pd.read_csv(data_dir / "test_queries.csv", sep="|")["query_text"].drop_duplicates().tolist()
-    translated = pd.read_csv(Path(__file__).parents[1] / "bench" / "translated_test.tsv", sep="\t")
+    translated = pd.read_csv(Path(__file__).parents[2] / "bench" / "translated_test.tsv", sep="\t")
     russian = translated["query_text"].tolist()
     return queries + russian + CRAFTED
 

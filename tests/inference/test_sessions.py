@@ -1,4 +1,4 @@
-"""onnxruntime sessions (inference/sessions.py): how many threads they run on."""
+"""onnxruntime sessions (inference/models/sessions.py): how many threads they run on."""
 
 from __future__ import annotations
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import SearchApp, example_queries
 from inference.engine.front import PhotoSearch
 from inference.errors import UserError
 from inference.models.exported import SearchModels
 from inference.policy import DISCLAIMER, SEARCH_REFUSED, is_restricted_text
+from webapp.app import SearchApp, example_queries
 from webapp.tiles import ThumbnailStore, disclaimer_tile
 
 
@@ -114,7 +114,7 @@ def test_skipped_gallery_files_are_noticed(models_dir, small_gallery, tmp_path):
 
 
 def test_examples_come_from_the_gallerys_own_allowed_captions(models_dir, data_dir, tmp_path):
-    from app import GENERIC_EXAMPLES, clean_caption
+    from webapp.app import GENERIC_EXAMPLES, clean_caption
 
     assert clean_caption("Four people at a river 's edge .") == "Four people at a river's edge"
     engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(
@@ -135,8 +135,8 @@ def test_examples_come_from_the_gallerys_own_allowed_captions(models_dir, data_d
 
 def known_captions_by_text(data_dir):
     """cleaned test query -> its image name."""
-    from app import clean_caption
     from inference.data.dataset import load_test_set
+    from webapp.app import clean_caption
 
     queries = load_test_set(data_dir).queries
     return {clean_caption(t): image for t, image in zip(queries["query_text"], queries["image"], strict=True)}
@@ -206,7 +206,7 @@ def test_the_same_picture_is_added_once_under_its_own_safe_name(app, test_image_
 
 
 def test_adding_images_is_the_owners(models_dir, small_gallery, tmp_path):
-    from app import build_ui, upload_permission
+    from webapp.app import build_ui, upload_permission
 
     assert upload_permission("127.0.0.1", False, None) == (True, None)
     assert upload_permission("0.0.0.0", False, "s3cret") == (False, "s3cret")

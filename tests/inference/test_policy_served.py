@@ -76,7 +76,7 @@ def test_every_language_the_search_reads_is_named_in_its_notice(engine, query, n
 def test_the_app_shows_the_notice_and_refuses_through_its_api(engine, start_app):
     from gradio_client import Client
 
-    from app import SearchApp
+    from webapp.app import SearchApp
 
     items, status, _ = SearchApp(engine, engine.gallery / "uploads").search("собака бежит по снегу")
     assert "Searched in Russian" in status and items

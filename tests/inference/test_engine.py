@@ -189,7 +189,7 @@ def test_search_policy_and_errors(models_dir, small_gallery, tmp_path):
 
 
 def test_find_similar_ranks_the_image_itself_out(models_dir, small_gallery, tmp_path):
-    # policy off: a restricted source is refused (tests/test_app.py); this checks the ranking
+    # policy off: a restricted source is refused (tests/app/test_app.py); this checks the ranking
     engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index", policy="off").ensure_index(
         small_gallery
     )
