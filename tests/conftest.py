@@ -14,7 +14,7 @@ from inference.data.dataset import DataError, find_data_dir
 
 #: Fixtures that train, export or start a server: a test that uses one, directly or through
 #: another fixture, is marked `slow` (`./run.sh test -m "not slow"` runs the rest).
-SLOW_FIXTURES = frozenset({"trained_run", "tiny", "server"})
+SLOW_FIXTURES = frozenset({"trained_run", "tiny", "server"})  # "tiny": test_openclip's backbones
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,13 +78,10 @@ def data_copy(data_dir: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def _built_once(tmp_path_factory: pytest.TempPathFactory, name: str, command: list[str]) -> Path:
-    """The folder `name` written by `python -m <command>` once per test run. Under
-    pytest-xdist every worker asks: the first builds it in the run's shared temp folder
-    while the others wait on a lock, then all read the same files."""
-    import subprocess
-    import sys
-
+def _built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder `name`, written by `build(folder)` once per test run. Under pytest-xdist
+    every worker asks: the first builds it in the run's shared temp folder while the others
+    wait on a lock, then all read the same files."""
     from filelock import FileLock
 
     base = tmp_path_factory.getbasetemp()
@@ -93,22 +90,63 @@ def _built_once(tmp_path_factory: pytest.TempPathFactory, name: str, command: li
     with FileLock(str(root / f"{name}.lock")):
         if not done.is_file():
             shutil.rmtree(out, ignore_errors=True)  # what a worker that failed left
-            subprocess.run([sys.executable, "-m", *command, "--out", str(out)], check=True)
+            build(out)
             done.touch()
     return out
 
 
+def _command(*command: str) -> Callable[[Path], None]:
+    """A build that runs `python -m COMMAND --out FOLDER` (the real CLI, in its own process)."""
+    import subprocess
+    import sys
+
+    def build(out: Path) -> None:
+        subprocess.run([sys.executable, "-m", *command, "--out", str(out)], check=True)
+
+    return build
+
+
 @pytest.fixture(scope="session")
 def trained_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real training run on a 200-image slice (1 tower member), via the CLI."""
-    command = ["train", "--data", str(data_dir), "--max-train-images", "200", "--members", "1"]
-    return _built_once(tmp_path_factory, "run", command)
+    """A real training run on a 200-image slice (1 tower member), via the CLI: for the tests
+    that need what a model has learnt (what a query finds, the detector, other languages)."""
+    command = ("train", "--data", str(data_dir), "--max-train-images", "200", "--members", "1")
+    return _built_once(tmp_path_factory, "run", _command(*command))
 
 
 @pytest.fixture(scope="session")
 def models_dir(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Real ONNX files exported (and checked against PyTorch) from the slice run."""
-    return _built_once(tmp_path_factory, "models", ["export", "--run", str(trained_run)])
+    return _built_once(tmp_path_factory, "models", _command("export", "--run", str(trained_run)))
+
+
+def _build_tiny_models(data_dir: Path, folder: Path) -> None:
+    """Train a tiny open_clip ResNet with random weights (English only, one tower member) on
+    100 of the data set's photos, and export it, in this process: a model whose files, shapes,
+    manifest, detector and policy are all real, and whose rankings mean nothing."""
+    from tiny_clip import build_tiny_clip
+
+    from export.__main__ import main as export_main
+    from train.__main__ import main as train_main
+
+    config, weights = build_tiny_clip(folder / "backbone", "TinyRN")
+    backbone = ["--image-encoder", f"openclip:{config}", "--image-weights", str(weights)]
+    small = ["--english-only", "--max-train-images", "100", "--members", "1"]
+    common = ["--data", str(data_dir)]
+    if train_main([*common, "--out", str(folder / "run"), *backbone, *small]) != 0:
+        raise RuntimeError("the tiny model's training failed (its output is above)")
+    if export_main(["--run", str(folder / "run"), "--out", str(folder / "models"), *common]) != 0:
+        raise RuntimeError("the tiny model's export failed (its output is above)")
+
+
+@pytest.fixture(scope="session")
+def tiny_models_dir(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The exported models of a tiny random-weight backbone, built in this process in well
+    under a minute once its features are cached: for the tests of what the engine, the app and
+    the command line do with any model (files, errors, the policy's rules, the review queue),
+    not of what a model has learnt. A module uses it by overriding `models_dir` with it."""
+    built = _built_once(tmp_path_factory, "tiny", lambda out: _build_tiny_models(data_dir, out))
+    return built / "models"
 
 
 @pytest.fixture()

@@ -5,6 +5,7 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,12 @@ from PIL import Image
 
 from inference.policy import DISCLAIMER
 from webapp.tiles import disclaimer_tile
+
+
+@pytest.fixture(scope="module")
+def models_dir(tiny_models_dir: Path) -> Path:
+    """What this module checks holds for any model: it runs on the tiny one."""
+    return tiny_models_dir
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,12 @@ from webapp.review import PAGE_SIZE
 
 
 @pytest.fixture(scope="module")
+def models_dir(tiny_models_dir: Path) -> Path:
+    """What this module checks holds for any model: it runs on the tiny one."""
+    return tiny_models_dir
+
+
+@pytest.fixture(scope="module")
 def models(models_dir):
     return SearchModels(models_dir)
 

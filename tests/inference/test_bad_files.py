@@ -7,7 +7,15 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
+
+
+@pytest.fixture(scope="module")
+def models_dir(tiny_models_dir: Path) -> Path:
+    """What this module checks holds for any model: it runs on the tiny one."""
+    return tiny_models_dir
+
 
 BAD_FILES = ("zero.jpg", "truncated.jpg", "text.png", "bomb.png")
 ODD_BUT_GOOD = ("cmyk.jpg", "gray16.png", "palette.png", "alpha.png", "animated.gif")

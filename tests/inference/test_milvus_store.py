@@ -20,6 +20,12 @@ from inference.store.milvus import MilvusRanker, StoreError, collection_name, pa
 from inference.store.vectors import Int8Rows  # noqa: E402
 
 
+@pytest.fixture(scope="module")
+def models_dir(tiny_models_dir: Path) -> Path:
+    """What this module checks holds for any model: it runs on the tiny one."""
+    return tiny_models_dir
+
+
 def _search(search_cli, query: str, gallery: Path, models: Path, *extra: str) -> dict:
     """The CLI's JSON answer, called in this process (tests/inference/test_engine.py runs the real one)."""
     code, out, err = search_cli(

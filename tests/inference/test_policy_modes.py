@@ -15,6 +15,13 @@ from inference.errors import UserError
 from inference.models.exported import SearchModels
 from train.people_free import _package_samples
 
+
+@pytest.fixture(scope="module")
+def models_dir(tiny_models_dir: Path) -> Path:
+    """What this module checks holds for any model: it runs on the tiny one."""
+    return tiny_models_dir
+
+
 PEOPLE_FREE = ("coffee", "moon", "brick", "grass", "coins", "rocket")
 
 

@@ -78,8 +78,14 @@ def test_the_app_shows_the_notice_and_refuses_through_its_api(engine, start_app)
 
     from webapp.app import SearchApp
 
-    items, status, _ = SearchApp(engine, engine.gallery / "uploads").search("собака бежит по снегу")
+    app = SearchApp(engine, engine.gallery / "uploads")
+    items, status, _ = app.search("собака бежит по снегу")
     assert "Searched in Russian" in status and items
+    # a query in another language has no probability to cut: it says so, and shows its ranking
+    items, status, _ = app.search("собака бежит по траве", 10, 1.0)
+    assert items and "cut-off does not apply" in status and "Searched in Russian" in status
+    items, status, _ = app.search("собака бежит по траве", 10, 0.0)
+    assert items and "cut-off" not in status
     client = Client(start_app(engine.gallery), verbose=False)
     for query in CHILD_QUERIES + DISGUISED:
         items = client.predict(query, api_name="/search")

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -20,6 +21,12 @@ from inference.store.ranking import (
     build_ranker,
     top_k,
 )
+
+
+@pytest.fixture(scope="module")
+def models_dir(tiny_models_dir: Path) -> Path:
+    """What this module checks holds for any model: it runs on the tiny one."""
+    return tiny_models_dir
 
 
 def _structured(rng: np.random.Generator, rows: int, dim: int = 300, rank: int = 40) -> np.ndarray:

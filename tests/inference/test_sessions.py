@@ -13,6 +13,12 @@ from inference.models.sessions import load_session
 
 
 @pytest.fixture(scope="module")
+def models_dir(tiny_models_dir: Path) -> Path:
+    """What this module checks holds for any model: it runs on the tiny one."""
+    return tiny_models_dir
+
+
+@pytest.fixture(scope="module")
 def identity_model(tmp_path_factory) -> Path:
     """A one-node ONNX file (y = x), written here."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])

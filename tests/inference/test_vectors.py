@@ -1,12 +1,20 @@
 """Gallery vectors as int8 codes (inference/store/vectors.py): close to the floats, and
 memory-mapped from the index file instead of read into memory."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from inference.models.exported import SearchModels
 from inference.store.index import FileStamps, index_path, load_index, update_index
 from inference.store.vectors import Int8Rows, npz_member_map
+
+
+@pytest.fixture(scope="module")
+def models_dir(tiny_models_dir: Path) -> Path:
+    """What this module checks holds for any model: it runs on the tiny one."""
+    return tiny_models_dir
 
 
 def _unit_rows(n: int, dim: int = 1664, seed: int = 0) -> np.ndarray:
