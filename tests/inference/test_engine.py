@@ -368,3 +368,31 @@ def test_large_jpegs_are_decoded_at_a_reduced_scale_and_embed_alike(models_dir, 
     vectors, _ = models.embed_images(np.stack([models.preprocess(drafted), models.preprocess(full)]))
     cosine = vectors[0] @ vectors[1] / np.linalg.norm(vectors[0]) / np.linalg.norm(vectors[1])
     assert cosine > 0.98
+
+
+OPEN_AND_INDEX = """
+import json, os, sys, threading
+from threadpoolctl import threadpool_info
+from inference import PhotoSearch
+
+def blas():
+    return sorted((pool["internal_api"], pool["num_threads"]) for pool in threadpool_info())
+
+before = (threading.active_count(), blas())
+library = PhotoSearch.open(sys.argv[1], index_dir=sys.argv[2])
+opened = (threading.active_count(), blas())
+wrote = os.path.exists(sys.argv[2])
+library.ensure_index(sys.argv[3])
+print(json.dumps({"before": before, "opened": opened, "wrote": wrote, "indexed": len(library)}))
+"""
+
+
+def test_opening_indexes_nothing_starts_no_thread_and_leaves_blas_alone(models_dir, small_gallery, tmp_path):
+    # a process of its own: what is asserted is process-wide (threads, BLAS pools)
+    index = tmp_path / "index"
+    command = [sys.executable, "-c", OPEN_AND_INDEX, str(models_dir), str(index), str(small_gallery)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    figures = json.loads(done.stdout)
+    assert figures["opened"] == figures["before"]  # no thread started, no BLAS pool resized
+    assert not figures["wrote"]  # no index written
+    assert figures["indexed"] == 6  # ensure_index is what indexes, and it did
