@@ -9,6 +9,7 @@ Runs on the torch-free ONNX engine. Callbacks are plain methods of `SearchApp`
 from __future__ import annotations
 
 import argparse
+import hashlib
 import hmac
 import os
 import random
@@ -86,6 +87,15 @@ SCROLLING_EVENTS = (
 )
 
 
+def thumbnails_folder(policy: str, folders: list[Path]) -> str:
+    """The thumbnail folder's name for an app serving `folders` under `policy`. One per policy: an
+    instance without the policy makes thumbnails a strict one must never serve. One per set of
+    folders: apps serving other galleries from the same model folder each prune the thumbnails
+    their own view does not show, and would delete each other's as they were being fetched."""
+    served = "\n".join(sorted(str(folder.resolve()) for folder in folders))
+    return f"thumbnails-{policy}-{hashlib.sha1(served.encode()).hexdigest()[:12]}"
+
+
 def _caption(label: str, result: Result) -> str:
     if result.score is None:  # a query the model cannot read: no probability to show
         return result.image.name
@@ -109,9 +119,7 @@ class SearchApp:
     ) -> None:
         self.engine, self.uploads = engine, uploads
         self.uploads_allowed, self.admin_token = uploads_allowed, admin_token
-        # one folder per policy: an instance without the policy makes thumbnails of
-        # pictures a strict instance over the same gallery must never serve
-        self.thumbnails = ThumbnailStore(engine.index_dir / f"thumbnails-{engine.policy}")
+        self.thumbnails = ThumbnailStore(engine.index_dir / thumbnails_folder(engine.policy, engine.folders))
         self.review = OwnerReview(engine, self._owner_refusal)
         # a photo withheld since (a revoke, a caption, by any process) loses its thumbnail with the
         # view that withholds it, before any page or file request is answered from that view

@@ -72,6 +72,32 @@ def test_thumbnails_of_very_large_photos_are_decoded_small(tmp_path, test_image_
     assert max(thumbnail(big).size) == THUMBNAIL_SIZE
 
 
+def test_apps_over_other_galleries_keep_each_others_thumbnails(models_dir, test_image_paths, tmp_path):
+    """Two app processes over one model folder's index, serving other galleries: each prunes
+    the thumbnails its own view does not show, never the other's (they were deleted while the
+    other's visitors fetched them)."""
+
+    def app_over(name: str, photos: list[Path]) -> SearchApp:
+        gallery = tmp_path / name
+        gallery.mkdir()
+        for photo in photos:
+            (gallery / photo.name).symlink_to(photo)
+        (gallery / "captions.csv").write_text(
+            "image,caption\n" + "".join(f"{p.name},a photo\n" for p in photos)
+        )
+        engine = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index").ensure_index(gallery)
+        return SearchApp(engine, tmp_path / f"uploads-{name}")
+
+    first = app_over("first", test_image_paths[:3])
+    items, _, _ = first.search("a photo", 3, 0.0)
+    made = [Path(image) for image, _ in items]
+    assert len(made) == 3 and all(file.is_file() for file in made)
+    second = app_over("second", test_image_paths[3:6])
+    second.search("a photo", 3, 0.0)
+    assert first.thumbnails.folder != second.thumbnails.folder
+    assert all(file.is_file() for file in made)  # the second app's prune left them
+
+
 def test_api_returns_disclaimer_tile_for_child_query(app):
     ((image, caption),) = app.search_api("a toddler")
     assert caption == DISCLAIMER and _is_disclaimer(image)

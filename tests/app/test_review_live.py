@@ -16,8 +16,8 @@ from inference.cli import main as cli
 from inference.engine.front import PhotoSearch
 from inference.models.exported import SearchModels
 from inference.policy import DISCLAIMER
-from webapp.app import SearchApp
-from webapp.tiles import ThumbnailStore, _key
+from webapp.app import SearchApp, thumbnails_folder
+from webapp.tiles import _key
 
 
 @pytest.fixture()
@@ -38,9 +38,9 @@ def _api(client) -> tuple[set[str], int]:
     return shown, captions.count(DISCLAIMER)
 
 
-def _thumbnail_status(url: str, models_dir: Path, photo: Path) -> int:
-    """HTTP status of the app's public thumbnail of `photo` (named by its path, size and mtime)."""
-    folder = ThumbnailStore(models_dir / "index" / "thumbnails-strict").folder
+def _thumbnail_status(url: str, folder: Path, photo: Path) -> int:
+    """HTTP status of the app's public thumbnail of `photo` (named by its path, size and mtime)
+    in its thumbnail `folder`."""
     stat = photo.stat()
     file = folder.resolve() / f"{_key(photo, stat.st_size, stat.st_mtime_ns)}.jpg"
     try:
@@ -56,6 +56,8 @@ def test_a_revoke_and_a_caption_by_another_process_are_obeyed_at_once(
     from gradio_client import Client
 
     url = start_app(photos)
+    # the app's own thumbnail folder: its gallery and its uploads (conftest: uploads-0, its first app)
+    thumbnails = models_dir / "index" / thumbnails_folder("strict", [photos, tmp_path / "uploads-0"])
     client = Client(url, verbose=False)
     allowed, hidden = _api(client)
     assert allowed and hidden and len(allowed) + hidden == 8  # the detector withholds some, not all
@@ -67,19 +69,19 @@ def test_a_revoke_and_a_caption_by_another_process_are_obeyed_at_once(
 
     assert cli([*where, "--release", name]) == 0  # the CLI: another process's word
     assert _api(client) == (allowed | {name}, hidden - 1)  # shown now, its thumbnail made
-    assert _thumbnail_status(url, models_dir, photos / name) == 200
+    assert _thumbnail_status(url, thumbnails, photos / name) == 200
     assert not _withheld_everywhere(here, photos / name)
 
     assert cli([*where, "--revoke", name]) == 0
     assert _api(client) == (allowed, hidden)  # the next request obeys the revoke
-    assert _thumbnail_status(url, models_dir, photos / name) == 404  # its public thumbnail is gone
+    assert _thumbnail_status(url, thumbnails, photos / name) == 404  # its public thumbnail is gone
     assert _withheld_everywhere(here, photos / name)
 
     # a caption naming a child, written beside the photos by anyone: the same at once
     victim = sorted(allowed)[0]
-    assert _thumbnail_status(url, models_dir, photos / victim) == 200
+    assert _thumbnail_status(url, thumbnails, photos / victim) == 200
     (photos / "captions.csv").write_text(f"image,caption\n{victim},a little girl on a swing\n")
-    assert _thumbnail_status(url, models_dir, photos / victim) == 404  # even before any search
+    assert _thumbnail_status(url, thumbnails, photos / victim) == 404  # even before any search
     assert _api(client) == (allowed - {victim}, hidden + 1)
     assert _withheld_everywhere(here, photos / victim)
 
