@@ -121,9 +121,10 @@ def models_dir(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 def _build_tiny_models(data_dir: Path, folder: Path) -> None:
-    """Train a tiny open_clip ResNet with random weights (English only, one tower member) on
-    100 of the data set's photos, and export it, in this process: a model whose files, shapes,
-    manifest, detector and policy are all real, and whose rankings mean nothing."""
+    """Train a tiny open_clip ResNet with random weights (one tower member) on the suite's
+    200-photo slice, and export it, in this process: a model whose files, shapes, manifest,
+    detector and policy are all real, and whose rankings mean nothing. The slice is the real
+    run's (trained_run), so the two share every face and multilingual feature they compute."""
     from tiny_clip import build_tiny_clip
 
     from export.__main__ import main as export_main
@@ -131,7 +132,7 @@ def _build_tiny_models(data_dir: Path, folder: Path) -> None:
 
     config, weights = build_tiny_clip(folder / "backbone", "TinyRN")
     backbone = ["--image-encoder", f"openclip:{config}", "--image-weights", str(weights)]
-    small = ["--english-only", "--max-train-images", "100", "--members", "1"]
+    small = ["--max-train-images", "200", "--members", "1"]
     common = ["--data", str(data_dir)]
     if train_main([*common, "--out", str(folder / "run"), *backbone, *small]) != 0:
         raise RuntimeError("the tiny model's training failed (its output is above)")
@@ -141,8 +142,8 @@ def _build_tiny_models(data_dir: Path, folder: Path) -> None:
 
 @pytest.fixture(scope="session")
 def tiny_models_dir(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The exported models of a tiny random-weight backbone, built in this process in well
-    under a minute once its features are cached: for the tests of what the engine, the app and
+    """The exported models of a tiny random-weight backbone, built in this process in half a
+    minute once its features are cached: for the tests of what the engine, the app and
     the command line do with any model (files, errors, the policy's rules, the review queue),
     not of what a model has learnt. A module uses it by overriding `models_dir` with it."""
     built = _built_once(tmp_path_factory, "tiny", lambda out: _build_tiny_models(data_dir, out))

@@ -147,10 +147,13 @@ def test_a_non_causal_text_side_reads_the_whole_padded_context(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tiny_models(tiny, data_dir, tmp_path_factory) -> tuple[str, Path]:
+def tiny_models(tiny, data_dir, tmp_path_factory, request) -> tuple[str, Path]:
     """(name, models folder): the tiny backbone trained on the suite's 200-image slice
-    (conftest.trained_run: the same cached face features) and exported, by the CLI."""
+    (conftest.trained_run: the same cached face features) and exported, by the CLI's mains.
+    The ResNet is the suite's own tiny model (conftest.tiny_models_dir, built alike once)."""
     name, config, weights = tiny
+    if name == "TinyRN":
+        return name, request.getfixturevalue("tiny_models_dir")
     run = tmp_path_factory.mktemp("run")
     models = tmp_path_factory.mktemp("export") / "models"
     common = ["--data", str(data_dir)]
