@@ -150,6 +150,12 @@ def tiny_models_dir(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return built / "models"
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tiny_models_dir: Path) -> Path:
+    """The training run the tiny models were exported from (its checkpoint, metrics.json)."""
+    return tiny_models_dir.parent / "run"
+
+
 @pytest.fixture()
 def search_cli(capsys: pytest.CaptureFixture[str]):
     """search_cli(*args) -> (exit code, stdout, stderr) of `python -m inference ARGS`, called
