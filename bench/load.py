@@ -38,7 +38,7 @@ from webapp.app import SEARCHES_AT_ONCE
 
 async def _answer(client: httpx.AsyncClient, query: str) -> list:
     """One search through Gradio's REST API, as a page does: join, then read the stream."""
-    joined = await client.post("/gradio_api/call/search", json={"data": [query]})
+    joined = await client.post("/gradio_api/call/search", json={"data": [query, 0]})  # the first page
     joined.raise_for_status()
     event_id = joined.json()["event_id"]
     event = None

@@ -1,6 +1,6 @@
 """Command line for the ONNX search engine (no torch).
 
-python -m inference search "QUERY" --gallery DIR [--models DIR] [--top-k K] [--json]
+python -m inference search "QUERY" --gallery DIR [--models DIR] [--top-k K] [--offset N] [--json]
 python -m inference evaluate --data DIR [--models DIR] [--approximate] [--json]
 python -m inference review --gallery DIR [--release NAME ... | --revoke NAME ... | --released] [--json]
 """
@@ -35,6 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     search.add_argument("--gallery", type=Path, required=True)
     search.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
     search.add_argument("--top-k", type=int, default=10)
+    search.add_argument("--offset", type=int, default=0, help="skip the first N results (the next page)")
     search.add_argument("--json", action="store_true")
     search.add_argument("--int8", action="store_true", help="use the int8 text encoder (export --int8)")
     search.add_argument(
@@ -87,6 +88,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if getattr(args, "top_k", 1) < 1:
         parser.error("--top-k must be at least 1")
+    if getattr(args, "offset", 0) < 0:
+        parser.error("--offset must be 0 or more")
     return args
 
 
@@ -99,7 +102,7 @@ def run_search(args: argparse.Namespace) -> dict:
     prepare_process()
     library.warm_up_in_background()  # the policy's readings load while the gallery is indexed
     library.ensure_index(args.gallery, progress=not args.json)
-    response = library.search(args.query, k=args.top_k).to_json()
+    response = library.search(args.query, k=args.top_k, offset=args.offset).to_json()
     if not args.json:
         if response["message"]:
             print(response["message"])

@@ -159,11 +159,20 @@ class SearchApp:
             status += " The minimum-probability cut-off does not apply: this query has no probability."
         return self._page(response.results, "p =", status)
 
-    def search_api(self, query: str) -> GalleryItems:
-        """The named API endpoint: query string -> results gallery (top 10); a script
-        reads each withheld image's caption as the disclaimer."""
+    def more(self, query: str, k: float, min_probability: float, shown: list[str]) -> Page:
+        """The page `shown` of `query`'s results with its next K appended (its top len(shown) + K:
+        the same first results, thumbnails already made)."""
+        items, status, paths = self.search(query, len(shown) + int(k), min_probability)
+        if shown and len(paths) <= len(shown):
+            status = f"No more results. {status}"
+        return items, status, paths
+
+    def search_api(self, query: str, offset: float = 0) -> GalleryItems:
+        """The named API endpoint: query string (and how many results to skip, for the next
+        page) -> results gallery (10); a script reads each withheld image's caption as the
+        disclaimer."""
         try:
-            response = self.engine.search(query)
+            response = self.engine.search(query, offset=int(offset))
         except QueryError:
             return []
         except StoreError as error:  # a script is told, in one line, not handed an empty answer
@@ -341,6 +350,7 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
                 gr.Markdown(notice, elem_id="skipped")
         status.render()
         results.render()
+        more_button = gr.Button("More results", elem_id="more-button", size="sm")
         with gr.Row():
             similar_button = gr.Button(SIMILAR, elem_id="similar-button")
             upload_query = gr.Image(type="filepath", label="…or find similar to a picture", height=160)
@@ -368,6 +378,11 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         def add(files, secret="", progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
             return app.add_images(files, secret or "", progress=lambda done, total: progress((done, total)))
 
+        def more_results(text: str, top_k: float, cut: float, paths: list[str]) -> tuple:
+            if not text.strip():  # a picture's look-alikes come in one page
+                return (gr.skip(), "Type words and search to page through their results.", *[gr.skip()] * 3)
+            return show(app.more(text, top_k, cut, paths))
+
         def remember(evt: gr.SelectData):  # the button says which result it will search from
             return evt.index, gr.Button(f"Find similar to result {evt.index + 1}")
 
@@ -378,6 +393,7 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
             (button.click, text_search, [query, k, cutoff], page, "ui_search_button"),
             (query.submit, text_search, [query, k, cutoff], page, "ui_search_submit"),
             (results.select, remember, None, [selected, similar_button], "ui_select"),
+            (more_button.click, more_results, [query, k, cutoff, shown], page, "ui_more"),
             (similar_button.click, similar_to_result, [selected, shown, k], by_picture, "ui_similar_result"),
             (upload_query.upload, similar_to_upload, [upload_query, k], by_picture, "ui_similar_upload"),
         ]
@@ -412,7 +428,8 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
                 trigger_mode="always_last",
             )
         api_query = gr.Textbox(visible=False)
-        api_query.submit(app.search_api, api_query, results, api_name="search")
+        api_offset = gr.Number(value=0, precision=0, minimum=0, visible=False, label="offset")
+        api_query.submit(app.search_api, [api_query, api_offset], results, api_name="search")
     return ui
 
 

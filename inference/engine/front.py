@@ -22,7 +22,7 @@ import numpy as np
 
 from inference.engine import searching
 from inference.engine.folders import Folders
-from inference.engine.responses import SearchResponse
+from inference.engine.responses import QueryError, SearchResponse
 from inference.engine.view import GalleryView
 from inference.engine.withholding import Withholding
 from inference.errors import GalleryError, SettingError
@@ -182,10 +182,15 @@ class PhotoSearch:
 
     # searching
 
-    def search(self, query: str, k: int = 10, min_probability: float = 0.0) -> SearchResponse:
-        """Top K photos for a text query, each with its match probability (None for a query in
-        another language); a query the policy refuses comes back `restricted`, with no results."""
-        return searching.search(self.view, self.models, self.policy, query, k, min_probability)
+    def search(
+        self, query: str, k: int = 10, min_probability: float = 0.0, offset: int = 0
+    ) -> SearchResponse:
+        """Top K photos for a text query, after the first `offset` (the next page), each with its
+        match probability (None for a query in another language); a query the policy refuses
+        comes back `restricted`, with no results."""
+        if offset < 0:
+            raise QueryError(f"offset must be 0 or more, not {offset}")
+        return searching.search(self.view, self.models, self.policy, query, k, min_probability, offset)
 
     def similar(self, image: str | Path, k: int = 10) -> SearchResponse:
         """Photos most like `image` (one of the gallery's, or any picture), by cosine."""

@@ -21,9 +21,17 @@ from inference.policy.languages import language_notice, query_language
 
 
 def search(
-    view: GalleryView, models: SearchModels, policy: str, query: str, k: int, min_probability: float
+    view: GalleryView,
+    models: SearchModels,
+    policy: str,
+    query: str,
+    k: int,
+    min_probability: float,
+    offset: int = 0,
 ) -> SearchResponse:
-    """Top K images of `view` for a text query, each with its match probability."""
+    """The K images of `view` ranked after the first `offset` for a text query (a page of the
+    ranking: pages of one query do not overlap and together are its top offset + K), each with
+    its match probability."""
     text = normalize_query(query)
     warm_up()  # the policy's readings: loaded once; a search waits for a load under way
     language = query_language(text)
@@ -44,7 +52,8 @@ def search(
         multilingual()
     # another language is read by the multilingual encoder alone (where the model has one)
     vector = embedded[0].vectors  # [1, D]
-    top = view.top(vector[0], k)
+    ranked = view.top(vector[0], offset + k)  # the ranking down to this page, best first
+    top = ranked[offset:]
     if language is not None:
         # The calibration only ever saw English captions (a Russian query's own picture gets
         # half the probability its English original does, docs/log.md): the ranking is
@@ -52,8 +61,9 @@ def search(
         results = [Result(view.paths[i], None, bool(view.restricted[i]), view.stamps[i]) for i in top]
         notice = language_notice(language, models.multilingual)
         return SearchResponse(query, False, None, results, list(view.skipped), language, notice)
-    probabilities = models.probabilities(vector, view.vectors_at(top))[0]
-    results = _results(view, top, probabilities, min_probability)
+    probabilities = models.probabilities(vector, view.vectors_at(ranked))[0]
+    results = _results(view, top, probabilities[offset:], min_probability)
+    # whether anything matches well is the query's, not the page's: its best is the first
     best = float(probabilities.max()) if len(probabilities) else 0.0
     if best >= models.no_match_below:
         return SearchResponse(query, False, None, results, list(view.skipped))

@@ -98,6 +98,18 @@ def test_apps_over_other_galleries_keep_each_others_thumbnails(models_dir, test_
     assert all(file.is_file() for file in made)  # the second app's prune left them
 
 
+def test_more_appends_the_next_results_until_there_are_none(app):
+    _, _, shown = app.search("a dog", 2, 0.0)
+    _, _, longer = app.more("a dog", 2, 0.0, shown)
+    assert longer[:2] == shown and len(longer) == 4  # the same first results, two more after them
+    _, _, whole = app.more("a dog", 2, 0.0, longer)
+    assert len(whole) == 6  # the gallery's six
+    _, status, last = app.more("a dog", 2, 0.0, whole)
+    assert last == whole and status.startswith("No more results.")
+    # the API's pages: the next page skips what the first showed
+    assert len(app.search_api("a dog", 4)) == 2 and app.search_api("a dog", 6) == []
+
+
 def test_api_returns_disclaimer_tile_for_child_query(app):
     ((image, caption),) = app.search_api("a toddler")
     assert caption == DISCLAIMER and _is_disclaimer(image)

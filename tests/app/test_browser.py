@@ -59,6 +59,9 @@ def test_search_and_child_query_in_browser(running_app, test_image_paths, models
         k_box.press("Enter")
         expect(page.locator("#status")).to_contain_text("2 of 6 images", timeout=30_000)
         expect(page.locator("#results img")).to_have_count(2)
+        page.get_by_role("button", name="More results").click()  # the next K, after the first
+        expect(page.locator("#status")).to_contain_text("4 of 6 images", timeout=30_000)
+        expect(page.locator("#results img")).to_have_count(4)
 
         similar = page.locator("#similar-button")
         expect(similar).to_have_text("Find similar to the selected result")
@@ -134,7 +137,7 @@ def test_result_pictures_are_static_files_browsers_check_again(running_app):
     import httpx
 
     with httpx.Client(base_url=running_app, timeout=30) as client:
-        event = client.post("/gradio_api/call/search", json={"data": ["a dog"]}).json()["event_id"]
+        event = client.post("/gradio_api/call/search", json={"data": ["a dog", 0]}).json()["event_id"]
         stream = client.get(f"/gradio_api/call/search/{event}").text
         items = json.loads(next(line[5:] for line in stream.splitlines() if line.startswith("data:")))[0]
         urls = [item["image"]["url"] for item in items]

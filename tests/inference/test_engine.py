@@ -396,3 +396,27 @@ def test_opening_indexes_nothing_starts_no_thread_and_leaves_blas_alone(models_d
     assert figures["opened"] == figures["before"]  # no thread started, no BLAS pool resized
     assert not figures["wrote"]  # no index written
     assert figures["indexed"] == 6  # ensure_index is what indexes, and it did
+
+
+def test_pages_of_a_query_add_up_to_its_top_k_through_the_engine_and_the_cli(
+    models_dir, small_gallery, tmp_path, search_cli
+):
+    library = PhotoSearch(SearchModels(models_dir), index_dir=tmp_path / "index", policy="off")
+    library.ensure_index(small_gallery)
+    query = "a dog on the grass"
+    whole = library.search(query, k=6)
+    first, second = library.search(query, k=3), library.search(query, k=3, offset=3)
+    assert [r.image for r in first.results + second.results] == [r.image for r in whole.results]
+    assert [r.score for r in second.results] == [r.score for r in whole.results[3:]]
+    assert second.weak == whole.weak  # whether anything matches well is the query's, not the page's
+    assert library.search(query, k=3, offset=6).results == []  # past the end: an empty page
+    with pytest.raises(QueryError):
+        library.search(query, offset=-1)
+
+    where = ["--gallery", str(small_gallery), "--models", str(models_dir), "--policy", "off"]
+    code, out, _ = search_cli("search", query, *where, "--top-k", "3", "--offset", "3", "--json")
+    assert code == 0 and [r["image"] for r in json.loads(out)["results"]] == [
+        str(r.image) for r in second.results
+    ]
+    code, out, err = search_cli("search", query, *where, "--offset", "-1")
+    assert code == 2 and out == "" and "--offset must be 0 or more" in err
