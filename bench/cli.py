@@ -1,5 +1,5 @@
-"""What the data-set benchmarks' command lines share: --models and --data, JSON on
-stdout, a one-line error for a missing model folder or data set."""
+"""What the data-set benchmarks share: --models and --data, JSON on stdout, a one-line error
+for a missing model folder or data set, and the test photos as a plain folder."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from inference.data.dataset import TestSet
 from inference.errors import UserError
 from inference.models.exported import DEFAULT_MODELS_DIR
 
@@ -36,3 +37,12 @@ def print_json(measure: Callable[[], dict]) -> int:
         return 2
     print(json.dumps(result, indent=2))
     return 0
+
+
+def linked_test_photos(test: TestSet, folder: Path) -> Path:
+    """`folder`, made, holding a link to each of the test set's photos: the gallery a user
+    would point the search at, with no captions file."""
+    folder.mkdir()
+    for name in test.images:
+        (folder / name).symlink_to((test.image_dir / name).resolve())
+    return folder

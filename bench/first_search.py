@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from bench.cli import data_parser, print_json
+from bench.cli import data_parser, linked_test_photos, print_json
 from bench.load import _answer, start_app
 from inference.data.dataset import load_test_set
 from inference.data.download import locate_data_dir
@@ -67,10 +67,7 @@ async def _timed(url: str, query: str, seen: dict[str, tuple[str, float]]) -> tu
 def measure(data_dir: Path, models_dir: Path, app_dir: Path) -> dict:
     test = load_test_set(data_dir)
     with tempfile.TemporaryDirectory() as work:
-        gallery = Path(work) / "gallery"
-        gallery.mkdir()
-        for name in test.images:
-            (gallery / name).symlink_to((test.image_dir / name).resolve())
+        gallery = linked_test_photos(test, Path(work) / "gallery")
         # a photo of no child (its captions name none), enlarged: shown, so its thumbnail is made
         allowed = test.queries[~test.queries["query_text"].map(is_restricted_text)]
         source = allowed["image"].iloc[0]

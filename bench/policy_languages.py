@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.cli import data_parser, print_json
+from bench.cli import data_parser, linked_test_photos, print_json
 from inference.data.dataset import load_test_set
 from inference.data.download import locate_data_dir
 from inference.engine.front import PhotoSearch
@@ -60,10 +60,7 @@ def figures(judged: pd.DataFrame) -> dict:
 def measure(data_dir: Path, models_dir: Path, queries: Path) -> dict:
     test = load_test_set(data_dir)
     with tempfile.TemporaryDirectory() as work:
-        gallery = Path(work) / "gallery"
-        gallery.mkdir()
-        for name in test.images:
-            (gallery / name).symlink_to((test.image_dir / name).resolve())
+        gallery = linked_test_photos(test, Path(work) / "gallery")
         models = SearchModels(models_dir)
         engine = PhotoSearch(models, index_dir=Path(work) / "cache").ensure_index(gallery)
         judged = refusals(engine, read_queries(queries))

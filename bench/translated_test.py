@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.cli import data_parser, print_json
+from bench.cli import data_parser, linked_test_photos, print_json
 from inference.data.dataset import load_test_set
 from inference.data.download import locate_data_dir
 from inference.data.metrics import retrieval_metrics
@@ -50,10 +50,7 @@ def measure(data_dir: Path, models_dir: Path) -> dict:
     translations = pd.read_csv(TRANSLATIONS, sep="\t", quoting=3, dtype=str)
     english = test.queries.set_index("query_id")["query_text"]
     with tempfile.TemporaryDirectory() as work:
-        gallery = Path(work) / "gallery"
-        gallery.mkdir()
-        for name in test.images:
-            (gallery / name).symlink_to((test.image_dir / name).resolve())
+        gallery = linked_test_photos(test, Path(work) / "gallery")
         models = SearchModels(models_dir)
         engine = PhotoSearch(models, index_dir=Path(work) / "cache").ensure_index(gallery)
         result = {}
