@@ -132,7 +132,7 @@ def write_index(size: int, real: np.ndarray, folder: Path, models: SearchModels)
     index_file = folder / "gallery.npz"
     stamps = [(0, 0)] * size
     signals = np.full((size, SIGNALS), np.nan, np.float32)  # no detector ran: not recorded
-    index = GalleryIndex(folder, names, stamps, codes, np.zeros(size, np.float32), signals)
+    index = GalleryIndex(folder, names, stamps, codes, np.zeros(size, np.float32), signals, None)
     save_index(index, index_file, models.model_id)
     return index_file
 

@@ -1,6 +1,8 @@
 """Command line for the ONNX search engine (no torch).
 
-python -m inference search "QUERY" --gallery DIR [--models DIR] [--top-k K] [--offset N] [--json]
+python -m inference search "QUERY" --gallery DIR [--models DIR] [--top-k K] [--offset N]
+    [--after DATE] [--before DATE] [--under FOLDER] [--newest-first [N]] [--words all|names|off] [--json]
+python -m inference duplicates --gallery DIR [--models DIR] [--json]
 python -m inference evaluate --data DIR [--models DIR] [--approximate] [--json]
 python -m inference review --gallery DIR [--release NAME ... | --revoke NAME ... | --released] [--json]
 """
@@ -12,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from inference.engine.options import NEWEST_OF, WORDS
 from inference.errors import UserError
 from inference.models.exported import DEFAULT_MODELS_DIR
 from inference.policy import POLICIES
@@ -36,6 +39,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     search.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
     search.add_argument("--top-k", type=int, default=10)
     search.add_argument("--offset", type=int, default=0, help="skip the first N results (the next page)")
+    search.add_argument("--after", metavar="DATE", help="only photos taken on or after DATE (2021-06-01)")
+    search.add_argument("--before", metavar="DATE", help="only photos taken before DATE")
+    search.add_argument(
+        "--under", metavar="FOLDER", help="only photos under FOLDER of the gallery (2021/Lisbon)"
+    )
+    search.add_argument(
+        "--newest-first",
+        nargs="?",
+        type=int,
+        const=NEWEST_OF,
+        metavar="N",
+        help=f"order the best N matches (default {NEWEST_OF}) by when they were taken, newest first",
+    )
+    search.add_argument(
+        "--words",
+        choices=WORDS,
+        default="all",
+        help="file names, folder names and captions searched as words beside the meaning (all), "
+        "names only, or off",
+    )
+    search.add_argument(
+        "--all-copies", action="store_true", help="show each copy of a photo in a place of its own"
+    )
     search.add_argument("--json", action="store_true")
     search.add_argument("--int8", action="store_true", help="use the int8 text encoder (export --int8)")
     search.add_argument(
@@ -62,6 +88,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help=STORE_HELP,
     )
+    duplicates = commands.add_parser("duplicates", help="the gallery's groups of copies (exact and near)")
+    duplicates.add_argument("--gallery", type=Path, required=True)
+    duplicates.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR)
+    duplicates.add_argument("--json", action="store_true")
     review = commands.add_parser(
         "review",
         help="the owner's review queue: photos the child-image detector withholds; release them",
@@ -102,7 +132,17 @@ def run_search(args: argparse.Namespace) -> dict:
     prepare_process()
     library.warm_up_in_background()  # the policy's readings load while the gallery is indexed
     library.ensure_index(args.gallery, progress=not args.json)
-    response = library.search(args.query, k=args.top_k, offset=args.offset).to_json()
+    response = library.search(
+        args.query,
+        k=args.top_k,
+        offset=args.offset,
+        after=args.after,
+        before=args.before,
+        under=args.under,
+        newest_first=args.newest_first,
+        words=args.words,
+        group_copies=not args.all_copies,
+    ).to_json()
     if not args.json:
         if response["message"]:
             print(response["message"])
@@ -110,10 +150,27 @@ def run_search(args: argparse.Namespace) -> dict:
             print(response["notice"])
         for r in response["results"]:
             score = "  -  " if r["score"] is None else f"{r['score']:.3f}"
-            print(f"{score}  {'[restricted] ' if r['restricted'] else ''}{r['image']}")
+            copies = f"  (+{len(r['copies'])} copies)" if r["copies"] else ""
+            taken = f"  {r['taken']}" if r["taken"] else ""
+            print(f"{score}  {'[restricted] ' if r['restricted'] else ''}{r['image']}{taken}{copies}")
         for line in response["skipped"]:
             print(f"skipped {line}", file=sys.stderr)
     return response
+
+
+def run_duplicates(args: argparse.Namespace) -> dict:
+    from inference.engine.front import PhotoSearch
+
+    library = PhotoSearch.open(args.models).ensure_index(args.gallery, progress=not args.json)
+    groups = library.duplicates()
+    if not args.json:
+        print(f"{len(groups)} group(s) of copies in {args.gallery}")
+        for group in groups:
+            kind = "exact copies" if group.exact else "near-duplicates"
+            print(f"{len(group.photos)} {kind}{' [restricted]' if group.restricted else ''}:")
+            for photo in group.photos:
+                print(f"    {photo}")
+    return {"gallery": str(args.gallery), "groups": [group.to_json() for group in groups]}
 
 
 def run_review(args: argparse.Namespace) -> dict:
@@ -162,7 +219,12 @@ def run_evaluate(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        commands = {"search": run_search, "evaluate": run_evaluate, "review": run_review}
+        commands = {
+            "search": run_search,
+            "evaluate": run_evaluate,
+            "review": run_review,
+            "duplicates": run_duplicates,
+        }
         result = commands[args.command](args)
     except UserError as error:
         for line in str(error).splitlines() or [""]:  # a release names each photo it refuses on a line

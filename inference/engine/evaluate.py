@@ -18,6 +18,8 @@ from inference.data.dataset import DataError, TestSet, load_test_set
 from inference.data.download import locate_data_dir
 from inference.data.metrics import retrieval_metrics, target_ranks
 from inference.engine.front import PhotoSearch
+from inference.engine.options import SearchOptions
+from inference.engine.searching import ranked
 from inference.models.exported import SearchModels
 from inference.policy import query_verdicts, restricted_images, word_verdict
 
@@ -39,6 +41,9 @@ def test_set_policy(test: TestSet, refused: np.ndarray | None = None) -> tuple[n
     return ~(restricted_query | own_child), child
 
 
+NAMES_ONLY = SearchOptions(words="names")
+
+
 def ranks_from_scores(scores: np.ndarray, test: TestSet) -> np.ndarray:
     """scores [Q, N] (queries x test.images) -> 1-based rank of each query's own image [Q]."""
     return target_ranks(scores, test.query_owners())
@@ -54,7 +59,9 @@ def rank_test_set(
 
 
 def _engine_ranks(engine: PhotoSearch, test: TestSet, text_vectors: np.ndarray) -> np.ndarray:
-    """Own-image rank [Q] of each query through the engine's ranker over the test images."""
+    """Own-image rank [Q] of each query through the engine's ranking over the test images, as a
+    search serves it (words fused, copies grouped) but with caption words off: the test photos'
+    captions are the queries, and evaluation must not see its answers."""
     view = engine.view
     row_of = view.row_of
     rows = [row_of.get((test.image_dir / name).resolve()) for name in test.images]
@@ -63,8 +70,9 @@ def _engine_ranks(engine: PhotoSearch, test: TestSet, text_vectors: np.ndarray) 
         raise DataError(f"{test.image_dir / missing}: test image could not be indexed")
     own = np.asarray(rows)[test.query_owners()]
     ranks = np.empty(len(text_vectors), dtype=np.int64)
+    texts = test.queries["query_text"].tolist()
     for i, vector in enumerate(text_vectors):
-        order = view.top(vector, len(view.paths))
+        order, _, _ = ranked(view, engine.models, vector[None], texts[i], len(view.paths), NAMES_ONLY)
         found = np.nonzero(order == own[i])[0]
         ranks[i] = found[0] + 1 if len(found) else len(view.paths) + 1  # missed by the ranker
     return ranks

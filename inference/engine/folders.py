@@ -16,8 +16,8 @@ from inference.store.milvus import MilvusRanker, collection_name
 from inference.store.ranking import Ranker, build_ranker
 from inference.store.vectors import Int8Rows
 
-#: How the policy decides a folder's rows: (folder, names, P(child) [n]) -> its decision.
-Decide = Callable[[Path, Sequence[str], np.ndarray], Decision]
+#: How the policy decides a folder's rows: (folder, names, P(child) [n], groups [n]) -> its decision.
+Decide = Callable[[Path, Sequence[str], np.ndarray, np.ndarray | None], Decision]
 
 
 def saved_ranker(models: SearchModels, vectors: Int8Rows, threshold: int, index_file: Path) -> Ranker:
@@ -44,7 +44,8 @@ class Folders:
 
     def part(self, gallery: Path, decide: Decide, progress: bool, on_progress=None) -> GalleryPart:
         index = update_index(self.models, gallery, self.cache_dir, progress, on_progress)
-        decision = decide(gallery, index.names, index.child_probability)
+        groups = None if index.facts is None else index.facts.group
+        decision = decide(gallery, index.names, index.child_probability, groups)
         ranker: Ranker
         if self.store is None:
             index_file = index_path(self.models, gallery, self.cache_dir)
@@ -66,6 +67,7 @@ class Folders:
             index.child_probability,
             index.signals,
             decision.stamp,
+            index.facts,
         )
 
     def vectors_part(

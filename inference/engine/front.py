@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from inference.engine import searching
+from inference.engine.copies import CopyGroup, copy_groups
+from inference.engine.filters import Filters
 from inference.engine.folders import Folders
+from inference.engine.options import SearchOptions
 from inference.engine.responses import QueryError, SearchResponse
 from inference.engine.view import GalleryView
 from inference.engine.withholding import Withholding
@@ -183,14 +187,38 @@ class PhotoSearch:
     # searching
 
     def search(
-        self, query: str, k: int = 10, min_probability: float = 0.0, offset: int = 0
+        self,
+        query: str,
+        k: int = 10,
+        min_probability: float = 0.0,
+        offset: int = 0,
+        *,
+        after: str | date | None = None,
+        before: str | date | None = None,
+        under: str | None = None,
+        newest_first: int | None = None,
+        words: str = "all",
+        group_copies: bool = True,
     ) -> SearchResponse:
         """Top K photos for a text query, after the first `offset` (the next page), each with its
         match probability (None for a query in another language); a query the policy refuses
-        comes back `restricted`, with no results."""
+        comes back `restricted`, with no results.
+
+        `after` / `before`: taken from / before a date ("2021-06-01"); `under`: a subfolder of the
+        library ("2021/Lisbon"); `newest_first`: the best N matches ordered by date, newest first;
+        `words`: "all" (file names, folder names and captions count as words beside the meaning),
+        "names" or "off"; `group_copies`: each group of copies takes one place. QueryError names
+        an option it cannot use."""
         if offset < 0:
             raise QueryError(f"offset must be 0 or more, not {offset}")
-        return searching.search(self.view, self.models, self.policy, query, k, min_probability, offset)
+        filters = Filters.of(after, before, under)
+        options = SearchOptions(filters, words, newest_first, group_copies)
+        view = self.view
+        return searching.search(view, self.models, self.policy, query, k, min_probability, offset, options)
+
+    def duplicates(self) -> list[CopyGroup]:
+        """The library's groups of copies (exact and near-duplicates), largest first."""
+        return copy_groups(self.view)
 
     def similar(self, image: str | Path, k: int = 10) -> SearchResponse:
         """Photos most like `image` (one of the gallery's, or any picture), by cosine."""

@@ -19,6 +19,10 @@ class Result:
     # similar: cosine similarity in [-1, 1]
     restricted: bool
     stamp: tuple[int, int] | None = None  # (size, mtime_ns) of the file when indexed
+    folder: str = ""  # the folder it is in, relative to its gallery folder ("" at the top)
+    taken: str | None = None  # when taken (inference/store/facts.py `taken_text`); None: unknown
+    copies: list[Path] = field(default_factory=list)  # the other photos of its group of copies
+    words: float = 0.0  # how strongly the query's words name it (inference/engine/words.py)
 
 
 @dataclass
@@ -42,9 +46,7 @@ class SearchResponse:
             "language": self.language,
             "notice": self.notice,
             "weak": self.weak,
-            "results": [
-                {"image": str(r.image), "score": r.score, "restricted": r.restricted} for r in self.results
-            ],
+            "results": [_result_json(r) for r in self.results],
             "skipped": self.skipped,
         }
 
@@ -56,3 +58,15 @@ def normalize_query(query: str) -> str:
     if not cleaned:
         raise QueryError("the query is empty: type a few words describing the picture")
     return cleaned
+
+
+def _result_json(result: Result) -> dict:
+    return {
+        "image": str(result.image),
+        "score": result.score,
+        "restricted": result.restricted,
+        "folder": result.folder,
+        "taken": result.taken,
+        "copies": [str(path) for path in result.copies],
+        "words": round(result.words, 3),
+    }

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.engine.options import PLAIN, SearchOptions
 from inference.engine.responses import Result, SearchResponse, normalize_query
 from inference.engine.view import GalleryView
+from inference.engine.words import WORD_WEIGHT
 from inference.models.exported import QueryVectors, SearchModels
 from inference.models.preprocess import load_image
 from inference.policy import DISCLAIMER, query_verdict, query_verdicts, warm_up
 from inference.policy.languages import language_notice, query_language
+from inference.store.facts import taken_text
 
 
 def search(
@@ -28,10 +31,11 @@ def search(
     k: int,
     min_probability: float,
     offset: int = 0,
+    options: SearchOptions = PLAIN,
 ) -> SearchResponse:
     """The K images of `view` ranked after the first `offset` for a text query (a page of the
     ranking: pages of one query do not overlap and together are its top offset + K), each with
-    its match probability."""
+    its match probability; `options`: filters, words, copies and date order."""
     text = normalize_query(query)
     warm_up()  # the policy's readings: loaded once; a search waits for a load under way
     language = query_language(text)
@@ -52,17 +56,23 @@ def search(
         multilingual()
     # another language is read by the multilingual encoder alone (where the model has one)
     vector = embedded[0].vectors  # [1, D]
-    ranked = view.top(vector[0], offset + k)  # the ranking down to this page, best first
-    top = ranked[offset:]
+    depth = options.newest_first or offset + k
+    rows, probabilities, strengths = ranked(view, models, vector, text, depth, options)
+    if options.newest_first and view.facts is not None:  # the best N, newest first
+        order = np.argsort(-view.facts.taken[rows], kind="stable")
+        rows, probabilities, strengths = rows[order], probabilities[order], strengths[order]
+    page = slice(offset, offset + k)
     if language is not None:
         # The calibration only ever saw English captions (a Russian query's own picture gets
         # half the probability its English original does, docs/log.md): the ranking is
         # the best we have, but a probability would claim a confidence we lack.
-        results = [Result(view.paths[i], None, bool(view.restricted[i]), view.stamps[i]) for i in top]
+        results = _results(view, rows[page], [None] * len(rows[page]), strengths[page], None)
         notice = language_notice(language, models.multilingual)
         return SearchResponse(query, False, None, results, list(view.skipped), language, notice)
-    probabilities = models.probabilities(vector, view.vectors_at(ranked))[0]
-    results = _results(view, top, probabilities[offset:], min_probability)
+    results = _results(view, rows[page], probabilities[page].tolist(), strengths[page], min_probability)
+    if not len(rows) and options.filters.any:
+        notice = f"No photo in this library is {options.filters.describe()}."
+        return SearchResponse(query, False, None, [], list(view.skipped), notice=notice)
     # whether anything matches well is the query's, not the page's: its best is the first
     best = float(probabilities.max()) if len(probabilities) else 0.0
     if best >= models.no_match_below:
@@ -72,6 +82,45 @@ def search(
         "which 95% of validation captions reach when their picture is in the gallery."
     )
     return SearchResponse(query, False, None, results, list(view.skipped), notice=notice, weak=True)
+
+
+def ranked(
+    view: GalleryView, models: SearchModels, vector: np.ndarray, text: str, depth: int, options: SearchOptions
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first `depth` places of the fused ranking (inference/engine/words.py), each group of
+    copies in one place (its best photo for this query): rows [m], probabilities [m], word
+    strengths [m], m <= depth. Ranks deeper while copies take places, until `depth` fill."""
+    mask = view.mask(options.filters)
+    words = options.words_of(view).match(text, mask) if options.words != "off" else {}
+    fetch = depth
+    while True:
+        ranked = view.top(vector[0], fetch, mask=mask)
+        found = list(dict.fromkeys([*ranked.tolist(), *words]))
+        rows = np.array(found, dtype=np.int64)
+        probabilities = models.probabilities(vector, view.vectors_at(rows))[0] if len(rows) else np.zeros(0)
+        strengths = np.array([words.get(row, 0.0) for row in found])
+        fused = _logit(probabilities) + WORD_WEIGHT * strengths
+        order = np.argsort(-fused, kind="stable")  # ties keep the ranker's order
+        places = _one_per_group(view, rows[order]) if options.group_copies else np.arange(len(order))
+        exhausted = len(ranked) < fetch
+        if len(places) >= depth or exhausted:
+            chosen = order[places[:depth]]
+            return rows[chosen], probabilities[chosen], strengths[chosen]
+        fetch *= 2
+
+
+def _one_per_group(view: GalleryView, rows: np.ndarray) -> np.ndarray:
+    """Positions in `rows` [m] of the first row of each group of copies."""
+    if view.facts is None:
+        return np.arange(len(rows))
+    groups = view.facts.group[rows]
+    _, first = np.unique(groups, return_index=True)
+    return np.sort(first)
+
+
+def _logit(probabilities: np.ndarray) -> np.ndarray:
+    clipped = np.clip(probabilities.astype(np.float64), 1e-6, 1 - 1e-6)
+    return np.log(clipped / (1 - clipped))
 
 
 def similar(view: GalleryView, models: SearchModels, image: Path | str, k: int) -> SearchResponse:
@@ -92,7 +141,9 @@ def similar(view: GalleryView, models: SearchModels, image: Path | str, k: int) 
     neighbours = view.vectors_at(top)[:, :looks]
     vector = vector[:looks]
     cosine = (neighbours @ vector) / (np.linalg.norm(neighbours, axis=1) * np.linalg.norm(vector) + 1e-12)
-    return SearchResponse(str(image), False, None, _results(view, top, cosine, -1.0), list(view.skipped))
+    return SearchResponse(
+        str(image), False, None, _results(view, top, cosine, None, -1.0), list(view.skipped)
+    )
 
 
 def searchable(models: SearchModels, policy: str, queries: list[str]) -> list[bool]:
@@ -104,9 +155,32 @@ def searchable(models: SearchModels, policy: str, queries: list[str]) -> list[bo
     return [not verdict.refused for verdict in query_verdicts(queries, multilingual, models.query_net)]
 
 
-def _results(view: GalleryView, top: np.ndarray, scores: np.ndarray, minimum: float) -> list[Result]:
-    return [
-        Result(view.paths[i], float(score), bool(view.restricted[i]), view.stamps[i])
-        for i, score in zip(top, scores, strict=True)
-        if score >= minimum
-    ]
+def _results(
+    view: GalleryView, rows: np.ndarray, scores, strengths: np.ndarray | None, minimum: float | None
+) -> list[Result]:
+    """Results for `rows` [m] with their scores [m] (None: no probability) and word strengths [m];
+    those under `minimum` left out."""
+    facts = view.facts
+    results = []
+    for place, row in enumerate(rows.tolist()):
+        score = scores[place]
+        if minimum is not None and score is not None and score < minimum:
+            continue
+        group = view.copies.get(int(facts.group[row])) if facts is not None else None
+        copies = [] if group is None else [view.paths[other] for other in group.tolist() if other != row]
+        taken = None
+        if facts is not None:
+            taken = taken_text(int(facts.taken[row]), int(facts.source[row]), int(facts.offset[row]))
+        results.append(
+            Result(
+                view.paths[row],
+                None if score is None else float(score),
+                bool(view.restricted[row]),
+                view.stamps[row],
+                folder=view.folder_of(row),
+                taken=taken,
+                copies=copies,
+                words=0.0 if strengths is None else float(strengths[place]),
+            )
+        )
+    return results

@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from inference.store.ranking import Ranker
+from inference.engine.filters import Filters, filter_mask
+from inference.engine.words import WordIndex
+from inference.review.decisions import known_captions
+from inference.store.facts import RowFacts
+from inference.store.index import GalleryPaths
+from inference.store.ranking import ApproximateRanker, Ranker, top_k
 from inference.store.vectors import Int8Rows
 
 
@@ -31,6 +36,7 @@ class GalleryPart:
     signals: np.ndarray | None = None  # [n, SIGNALS] its inputs where recorded (inference/store/index.py)
     # the releases and captions files as `restricted` was decided (inference/review/decisions.py)
     stamp: tuple = ()
+    facts: RowFacts | None = None  # [n] when taken, hashes, groups of copies; None: vectors only
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,57 @@ class GalleryView:
         """Resolved path -> row, built once per snapshot (not per query)."""
         return {path.resolve(): row for row, path in enumerate(self.paths)}
 
+    @cached_property
+    def names(self) -> list[str]:
+        """[N] each row's path relative to its gallery folder ("2021/Lisbon/IMG_2041.jpg"); the
+        whole path for vectors indexed elsewhere."""
+        return [name for part in self.parts for name in _part_names(part)]
+
+    @cached_property
+    def facts(self) -> RowFacts | None:
+        """[N] across parts, group ids numbered across parts too; None where a part has none."""
+        if not self.parts or any(part.facts is None for part in self.parts):
+            return None
+        parts = []
+        for start, part in zip(self._starts, self.parts, strict=False):
+            assert part.facts is not None
+            parts.append(replace(part.facts, group=part.facts.group + start))
+        return RowFacts.concatenate(parts)
+
+    @cached_property
+    def copies(self) -> dict[int, np.ndarray]:
+        """Group id -> its rows [m], for the groups of two or more."""
+        if self.facts is None:
+            return {}
+        groups = self.facts.group
+        shared = np.nonzero(np.bincount(groups, minlength=len(groups)) > 1)[0]
+        members = np.nonzero(np.isin(groups, shared))[0]
+        return {int(g): members[groups[members] == g] for g in shared}
+
+    @cached_property
+    def name_words(self) -> WordIndex:
+        """The rows' file and folder names as words."""
+        return WordIndex(self.names)
+
+    @cached_property
+    def all_words(self) -> WordIndex:
+        """The rows' names and captions as words (the captions as they were when this snapshot
+        was decided: a caption written since makes a new snapshot)."""
+        captions: list[list[str]] = []
+        for part in self.parts:
+            known = known_captions(part.gallery) if part.gallery is not None else {}
+            captions += [known.get(name, []) for name in _part_names(part)]
+        return WordIndex(self.names, captions)
+
+    def folder_of(self, row: int) -> str:
+        """The folder holding `row`, relative to its gallery folder ("" at its top)."""
+        part, _ = self.part_row(row)
+        return self.names[row].rpartition("/")[0] if part.gallery is not None else ""
+
+    def mask(self, filters: Filters) -> np.ndarray | None:
+        """[N] bool of the rows `filters` lets through; None: all of them."""
+        return filter_mask(filters, self.names, None if self.facts is None else self.facts.taken)
+
     @property
     def approximate(self) -> bool:
         return any(part.ranker.approximate for part in self.parts)
@@ -101,8 +158,11 @@ class GalleryView:
             out[mask] = self.parts[p].vectors[rows[mask] - self._starts[p]]
         return out
 
-    def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
-        """Rows of the k best images for query [D] across parts, best first."""
+    def top(
+        self, query: np.ndarray, k: int, exclude: int | None = None, mask: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Rows of the k best images for query [D] across parts, best first; `mask` [N] bool:
+        only rows it sets (ranked before the cut, so k of them come back where k exist)."""
         found, scores = [], []
         for p, part in enumerate(self.parts):
             if not len(part.paths):
@@ -111,7 +171,10 @@ class GalleryView:
             local = None
             if exclude is not None and 0 <= exclude - start < len(part.paths):
                 local = exclude - start
-            rows = part.ranker.top(query, min(k, len(part.paths)), exclude=local)
+            if mask is None:
+                rows = part.ranker.top(query, min(k, len(part.paths)), exclude=local)
+            else:
+                rows = _masked_top(part, query, k, mask[start : start + len(part.paths)], local)
             if len(self.parts) == 1:
                 return rows
             found.append(rows + start)
@@ -126,3 +189,27 @@ def row_name(part: GalleryPart, row: int) -> str:
     """A row's path relative to its gallery folder, as the index names it."""
     assert part.gallery is not None
     return part.paths[row].relative_to(part.gallery).as_posix()
+
+
+#: a filtered search scans its rows exactly up to this many (about 0.1 s here), and asks the
+#: approximate index for the best rows that pass beyond it
+EXACT_SUBSET_UP_TO = 100_000
+
+
+def _masked_top(
+    part: GalleryPart, query: np.ndarray, k: int, allowed: np.ndarray, exclude: int | None
+) -> np.ndarray:
+    """A part's k best rows among those `allowed` [n] sets, best first."""
+    allowed = allowed.copy()
+    if exclude is not None:
+        allowed[exclude] = False
+    rows = np.nonzero(allowed)[0]
+    if len(rows) > EXACT_SUBSET_UP_TO and isinstance(part.ranker, ApproximateRanker):
+        return part.ranker.top(query, k, allowed=allowed)
+    return rows[top_k(part.vectors[rows], query, k)]
+
+
+def _part_names(part: GalleryPart) -> list[str]:
+    if isinstance(part.paths, GalleryPaths):
+        return part.paths.names
+    return [str(path) for path in part.paths]

@@ -37,8 +37,12 @@ class Withholding:
         self._explained: dict[tuple, Explanation] = {}  # review reasons, per file version
         self._explained_lock = threading.Lock()
 
-    def decide(self, gallery: Path, names: Sequence[str], child_probability: np.ndarray) -> Decision:
-        return decide(gallery, names, child_probability, self.models.detector.threshold, self.policy)
+    def decide(
+        self, gallery: Path, names: Sequence[str], child_probability: np.ndarray, groups: np.ndarray | None
+    ) -> Decision:
+        """The folder's rows decided (inference/review/decisions.py); `groups`: their copies."""
+        threshold = self.models.detector.threshold
+        return decide(gallery, names, child_probability, threshold, self.policy, groups)
 
     @staticmethod
     def stale(part: GalleryPart) -> bool:
@@ -49,7 +53,8 @@ class Withholding:
         """`part` with its photos decided again (nothing re-read but the captions and releases).
         A shared store keeps its rows: what is shown is read from the view's flags."""
         assert part.gallery is not None and isinstance(part.paths, GalleryPaths)
-        decision = self.decide(part.gallery, part.paths.names, part.child_probability)
+        groups = None if part.facts is None else part.facts.group
+        decision = self.decide(part.gallery, part.paths.names, part.child_probability, groups)
         return replace(part, restricted=decision.restricted, flagged=decision.flagged, stamp=decision.stamp)
 
     def queue(self, view: GalleryView, order: str = "likeliest mistakes") -> list[Withheld]:

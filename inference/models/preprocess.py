@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageOps
 
 from inference.errors import UserError
@@ -27,7 +28,9 @@ RESAMPLING = Image.Resampling.BICUBIC
 #: Refuse images with more pixels than this (decompression bombs): 64 MP
 #: covers any camera photo; a 40000x40000 PNG is a few KB on disk but 1.6 GP.
 MAX_PIXELS = 64_000_000
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".heic", ".heif"})
+# HEIC/HEIF, as iPhones save photos: read through Pillow once registered (EXIF included)
+pillow_heif.register_heif_opener()
 
 
 class ImageError(UserError):

@@ -19,6 +19,7 @@ import numpy as np
 
 from inference.data.dataset import read_table
 from inference.policy import restricted_images
+from inference.policy.names import restricted_names
 from inference.review.releases import RELEASES_FILE, released_names
 
 CAPTIONS_FILE = "captions.csv"  # optional, in a gallery: columns image, caption
@@ -69,17 +70,38 @@ class Decision:
 
 
 def decide(
-    gallery: Path, names: Sequence[str], child_probability: np.ndarray, threshold: float, policy: str
+    gallery: Path,
+    names: Sequence[str],
+    child_probability: np.ndarray,
+    threshold: float,
+    policy: str,
+    groups: np.ndarray | None = None,
 ) -> Decision:
-    """The decision for a folder's rows `names` (relative paths) with the detector's P(child) [n]."""
+    """The decision for a folder's rows `names` (relative paths) with the detector's P(child) [n]
+    and their groups of copies [n] (inference/store/duplicates.py; None: each its own).
+
+    Copies are one photo: what withholds one withholds its group (a caption, a child word in a
+    file or folder name, the detector), and a person's release of one copy releases the group
+    from the detector, never from a caption or a name."""
     stamp = decision_stamp(gallery)  # taken first: a change from here on makes this one stale
     nothing = np.zeros(len(names), bool)
     if policy == "off":
         return Decision(nothing, nothing, stamp)
     captions = known_captions(gallery)
     uncaptioned = np.array([name not in captions for name in names], dtype=bool)
-    # the queue: what the one rule withholds with no release, among photos no caption decides
-    flagged = uncaptioned & restricted_images(names, captions, child_probability, threshold)
-    released = released_names(gallery, [name for name, f in zip(names, flagged, strict=True) if f])
-    restricted = restricted_images(names, captions, child_probability, threshold, released)
-    return Decision(restricted, flagged, stamp)
+    by_words = restricted_images(names, captions) | restricted_names(names)  # never released
+    # the queue: what the one rule withholds with no release, among photos no caption or name decides
+    flagged = uncaptioned & ~by_words & restricted_images(names, captions, child_probability, threshold)
+    released_set = released_names(gallery, [name for name, f in zip(names, flagged, strict=True) if f])
+    released = np.array([name in released_set for name in names], dtype=bool)
+    if groups is None:
+        return Decision(by_words | (flagged & ~released), flagged, stamp)
+    detector = _any_in_group(flagged, groups) & ~_any_in_group(released, groups)
+    return Decision(_any_in_group(by_words, groups) | detector, flagged, stamp)
+
+
+def _any_in_group(rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """[n] bool: whether any row of each row's group is set in `rows` [n]."""
+    found = np.zeros(len(rows), bool)
+    np.logical_or.at(found, groups, rows)
+    return found[groups]

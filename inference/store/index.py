@@ -3,8 +3,9 @@
 Only new or changed files are embedded again; deleted files drop out. The index
 is one .npz written atomically (temp file + os.replace), also at checkpoints
 during a long build, so a crash leaves a loadable index and the next run
-resumes where it stopped. An index with another schema
-version or model is rebuilt, not trusted.
+resumes where it stopped. An index with another model, or a schema it cannot read, is rebuilt,
+not trusted; one of an earlier schema it can read is upgraded in place (what it lacks is read
+from the files; no photo is embedded again).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 from tqdm import tqdm
@@ -30,13 +31,17 @@ from inference.errors import GalleryError
 from inference.models.exported import SearchModels
 from inference.models.preprocess import IMAGE_SUFFIXES, ImageError, load_image
 from inference.review.faces import FACE_FEATURES
+from inference.store.duplicates import group_rows
+from inference.store.facts import Facts, RowFacts, file_facts
 from inference.store.vectors import Int8Rows, npz_member_map
 
 #: 2: child probability from the face-aware detector; 3: int8 codes (inference/store/vectors.py);
 #: 4: the detector's signals per row (its reasons in the review queue). 3 is read too, its signals
-#: unknown (NaN): nothing is embedded again for them.
-SCHEMA_VERSION = 4
-READABLE_SCHEMAS = (3, 4)
+#: unknown (NaN): nothing is embedded again for them. 5: each photo's facts (when taken, content
+#: and perceptual hashes) and its group of copies (inference/store/facts.py, duplicates.py); an
+#: index of 3 or 4 gets them from its files, its vectors kept.
+SCHEMA_VERSION = 5
+READABLE_SCHEMAS = (3, 4, 5)
 SIGNALS = 2 + FACE_FEATURES  # the detector's head logits, then its face features
 BATCH_SIZE = 16
 CHECKPOINT_EVERY = 256  # images embedded between checkpoints, at least
@@ -51,7 +56,8 @@ CHECKPOINT_WORK_PER_SAVE = 4.0
 class GalleryIndex:
     """names [N] (paths relative to the gallery), vectors [N, D] (int8 codes; memory-mapped
     when loaded), child_probability [N], signals [N, SIGNALS] (the detector's inputs; NaN where
-    not recorded: faces not looked for, or an index of schema 3)."""
+    not recorded: faces not looked for, or an index of schema 3), facts [N] (None: an index of
+    schema 3 or 4, before its upgrade)."""
 
     gallery: Path
     names: list[str]
@@ -59,6 +65,7 @@ class GalleryIndex:
     vectors: Int8Rows
     child_probability: np.ndarray
     signals: np.ndarray
+    facts: RowFacts | None
     skipped: list[str] = field(default_factory=list)  # "path: reason"
 
     @property
@@ -158,14 +165,18 @@ def load_index(path: Path, gallery: Path, model_id: str) -> GalleryIndex | None:
             child, scales = data["child_probability"], data["scales"]
             unknown = np.full((len(names), SIGNALS), np.nan, np.float32)
             signals = data["signals"] if "signals" in data.files else unknown
+            known = all(name in data.files for name in RowFacts.FIELDS)
+            facts = RowFacts.from_arrays({name: data[name] for name in RowFacts.FIELDS}) if known else None
         vectors = Int8Rows(npz_member_map(path, "codes"), scales)
         if not (len(names) == len(stamps) == len(vectors) == len(child) == len(signals)):
+            return None
+        if facts is not None and len(facts) != len(names):
             return None
         if vectors.sha256() != meta.get("vectors_sha256"):
             return None
     except (OSError, ValueError, KeyError, json.JSONDecodeError, EOFError, zipfile.BadZipFile):
         return None
-    return GalleryIndex(gallery, names, stamps, vectors, child, signals)  # type: ignore[arg-type]
+    return GalleryIndex(gallery, names, stamps, vectors, child, signals, facts)  # type: ignore[arg-type]
 
 
 def save_index(index: GalleryIndex, path: Path, model_id: str) -> None:
@@ -175,6 +186,7 @@ def save_index(index: GalleryIndex, path: Path, model_id: str) -> None:
         "model_id": model_id,
         "vectors_sha256": index.vectors.sha256(),
     }
+    arrays: dict[str, Any] = index.facts.arrays() if index.facts is not None else {}
     with atomic_write(path) as handle:
         np.savez(
             handle,
@@ -185,6 +197,7 @@ def save_index(index: GalleryIndex, path: Path, model_id: str) -> None:
             scales=index.vectors.scales,
             child_probability=index.child_probability,
             signals=index.signals,
+            **arrays,
         )
 
 
@@ -195,7 +208,10 @@ def _stamp_array(stamps: Sequence[tuple[int, int]]) -> np.ndarray:
 
 
 def _empty(gallery: Path, dim: int) -> GalleryIndex:
-    return GalleryIndex(gallery, [], [], Int8Rows.empty(dim), np.zeros(0, np.float32), np.zeros((0, SIGNALS)))
+    nothing = np.zeros(0, np.float32)
+    return GalleryIndex(
+        gallery, [], [], Int8Rows.empty(dim), nothing, np.zeros((0, SIGNALS)), RowFacts.of([])
+    )
 
 
 def _keep(index: GalleryIndex, keep: list[int]) -> GalleryIndex:
@@ -208,13 +224,19 @@ def _keep(index: GalleryIndex, keep: list[int]) -> GalleryIndex:
         index.vectors.take(keep),
         index.child_probability[keep],
         index.signals[keep],
+        None if index.facts is None else index.facts.take(keep),
         index.skipped,
     )
 
 
-def _append(index: GalleryIndex, names, stamps, vectors: list[Int8Rows], child: list[np.ndarray], signals):
-    """A new index: `index` plus rows (vectors, child and signals as lists of [k, D] / [k] /
-    [k, SIGNALS] blocks)."""
+def _append(
+    index: GalleryIndex, names, stamps, vectors: list[Int8Rows], child: list[np.ndarray], signals, facts
+):
+    """A new index: `index` plus rows (vectors, child, signals and facts as lists of [k, D] / [k] /
+    [k, SIGNALS] / [k] blocks); each new row its own group until grouped."""
+    assert index.facts is not None
+    joined = RowFacts.concatenate([index.facts, *facts])
+    joined.group[len(index.names) :] = np.arange(len(index.names), len(joined))
     return GalleryIndex(
         index.gallery,
         index.names + names,
@@ -222,6 +244,7 @@ def _append(index: GalleryIndex, names, stamps, vectors: list[Int8Rows], child: 
         Int8Rows.concatenate([index.vectors, *vectors]),
         np.concatenate([index.child_probability, *child]),
         np.concatenate([index.signals, *signals]).reshape(-1, SIGNALS).astype(np.float32),
+        joined,
         index.skipped,
     )
 
@@ -229,27 +252,34 @@ def _append(index: GalleryIndex, names, stamps, vectors: list[Int8Rows], child: 
 @dataclass
 class Decoded:
     """A batch read from disk: images (PIL RGB, for the face nets), pixels [K, V, 3, S, S]
-    (the image encoder's input), their names, and a reason for each file skipped."""
+    (the image encoder's input), their names and facts, and a reason for each file skipped."""
 
     images: list
     pixels: np.ndarray
     names: list[str]
     skipped: list[str]
+    facts: list[Facts]
 
 
 def decode_files(models: SearchModels, gallery: Path, names: list[str]) -> Decoded:
     """Decode and preprocess `names` in `gallery`; unreadable files are skipped, with why."""
-    images, ok, skipped = [], [], []
+    images, ok, skipped, facts = [], [], [], []
     for name in names:
         try:
-            images.append(load_image(gallery / name, at_least=models.decode_at_least))
-            ok.append(name)
+            image = load_image(gallery / name, at_least=models.decode_at_least)
+            facts.append(file_facts(gallery / name, image))
         except ImageError as error:
             skipped.append(f"{gallery / name}: {error}")
+            continue
+        except OSError as error:  # gone or unreadable since it was decoded
+            skipped.append(f"{gallery / name}: not readable ({error.strerror or error})")
+            continue
+        images.append(image)
+        ok.append(name)
     views = [models.preprocess(image) for image in images]  # float32 [V, 3, S, S] each
     size = models.input_size
     pixels = np.stack(views) if views else np.zeros((0, 0, 3, size, size), np.float32)
-    return Decoded(images, pixels, ok, skipped)
+    return Decoded(images, pixels, ok, skipped, facts)
 
 
 def _prefetched(decode, batches: list[list[str]]):
@@ -265,14 +295,16 @@ def _prefetched(decode, batches: list[list[str]]):
 
 
 def embed_decoded(models: SearchModels, decoded: Decoded):
-    """A decoded batch -> (ok names, vectors [K, D], child [K], signals [K, SIGNALS], skipped reasons)."""
+    """A decoded batch -> (ok names, vectors [K, D], child [K], signals [K, SIGNALS], facts [K],
+    skipped reasons)."""
+    facts = RowFacts.of(decoded.facts)
     if not decoded.names:
         dim = models.manifest.vector_dim
         empty = np.zeros((0, dim), np.float32), np.zeros(0, np.float32), np.zeros((0, SIGNALS), np.float32)
-        return decoded.names, *empty, decoded.skipped
+        return decoded.names, *empty, facts, decoded.skipped
     vectors, heads = models.embed_images(decoded.pixels)
     child, signals = models.detector_signals(decoded.images, heads)
-    return decoded.names, vectors, child, signals, decoded.skipped
+    return decoded.names, vectors, child, signals, facts, decoded.skipped
 
 
 class _Checkpoint:
@@ -314,6 +346,9 @@ def update_index(
     keep = [i for i, (name, stamp) in enumerate(rows) if found.get(name) == stamp]
     changed = len(keep) != len(index.names)
     index = _keep(index, keep)
+    upgraded = index.facts is None
+    if upgraded:  # an index of an earlier schema: its facts read from the files, nothing embedded
+        index = _with_facts(index, gallery, models.decode_at_least, progress)
     indexed = set(index.names)
     todo = [name for name in found if name not in indexed]
     # New rows gather in lists and join the index only when saved: appending to
@@ -322,9 +357,10 @@ def update_index(
     vectors: list[Int8Rows] = []
     child: list[np.ndarray] = []
     signals: list[np.ndarray] = []
+    facts: list[RowFacts] = []
 
     def current() -> GalleryIndex:
-        return _append(index, names, [found[n] for n in names], vectors, child, signals)
+        return _append(index, names, [found[n] for n in names], vectors, child, signals, facts)
 
     checkpoint = _Checkpoint(lambda: save_index(current(), path, models.model_id))
     bar = tqdm(
@@ -334,8 +370,9 @@ def update_index(
     done = 0
     decoding = _prefetched(partial(decode_files, models, gallery), batches)
     for batch, decoded in zip(batches, decoding, strict=True):
-        ok, batch_vectors, batch_child, batch_signals, bad = embed_decoded(models, decoded)
+        ok, batch_vectors, batch_child, batch_signals, batch_facts, bad = embed_decoded(models, decoded)
         names += ok
+        facts.append(batch_facts)
         vectors.append(Int8Rows.quantize(batch_vectors))
         child.append(batch_child)
         signals.append(batch_signals)
@@ -346,8 +383,37 @@ def update_index(
             on_progress(done, len(todo))
         checkpoint.after(len(batch))
     bar.close()
+    kept_rows = len(index.names)
     index = current()
-    if todo or changed or not path.is_file():
+    if todo or changed or upgraded or not path.is_file():
+        new_from = 0 if changed or upgraded else kept_rows  # a dropped row may have joined a group
+        index = _grouped(index, new_from)
         save_index(index, path, models.model_id)
     index.skipped = skipped
+    return index
+
+
+def _with_facts(
+    index: GalleryIndex, gallery: Path, at_least: tuple[int, int], progress: bool
+) -> GalleryIndex:
+    """`index` (of schema 3 or 4) with each row's facts read from its file; a row whose file
+    cannot be read now is dropped (it is tried again as a new file, and skipped with why)."""
+    read: list[Facts] = []
+    keep: list[int] = []
+    rows = tqdm(index.names, desc="read dates and hashes", unit="img", disable=not progress, file=sys.stderr)
+    for row, name in enumerate(rows):
+        try:
+            read.append(file_facts(gallery / name, at_least=at_least))  # decoded as indexing decodes
+        except (OSError, ImageError):
+            continue
+        keep.append(row)
+    index = _keep(index, keep)  # facts None: kept as None
+    index.facts = RowFacts.of(read)
+    return index
+
+
+def _grouped(index: GalleryIndex, new_from: int) -> GalleryIndex:
+    """`index` with its groups of copies found again for the rows from `new_from` on."""
+    assert index.facts is not None
+    index.facts = replace(index.facts, group=group_rows(index.facts, new_from))
     return index

@@ -214,10 +214,21 @@ class ApproximateRanker:
     def retire(self) -> None:
         """Nothing shared with an earlier view (its saved file is keyed to its own index)."""
 
-    def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
+    def top(
+        self, query: np.ndarray, k: int, exclude: int | None = None, allowed: np.ndarray | None = None
+    ) -> np.ndarray:
+        """`allowed` [N] bool: only rows it sets (faiss skips the others while it scans its lists)."""
+        import faiss
+
         wanted = max(self.settings.candidates, 4 * k) + (exclude is not None)
         projected = np.ascontiguousarray((query @ self.projection)[None], dtype=np.float32)
-        _, found = self.index.search(projected, min(wanted, len(self.vectors)))
+        params = None
+        if allowed is not None:
+            bits = np.packbits(allowed, bitorder="little")  # kept alive through the search
+            ivf = faiss.extract_index_ivf(self.index)
+            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)  # type: ignore[call-arg]
+        _, found = self.index.search(projected, min(wanted, len(self.vectors)), params=params)
         candidates = found[0][found[0] >= 0]
         if exclude is not None:
             candidates = candidates[candidates != exclude]

@@ -15,6 +15,7 @@ from inference.engine.responses import QueryError
 from inference.errors import UserError
 from inference.models.exported import SearchModels
 from inference.policy import DISCLAIMER
+from inference.store.facts import RowFacts
 from inference.store.index import READABLE_SCHEMAS, index_path, load_index, update_index
 from inference.store.ranking import top_k
 
@@ -132,7 +133,8 @@ def test_an_index_of_the_schema_before_opens_without_re_embedding(models_dir, sm
     assert not np.isnan(first.signals[:, :2]).any()  # the heads always; faces where looked for
     path = index_path(models, small_gallery, cache)
     with np.load(path) as data:
-        arrays = {key: data[key] for key in data.files if key != "signals"}
+        dropped = ("signals", *RowFacts.FIELDS)  # what schema 3 did not keep
+        arrays = {key: data[key] for key in data.files if key not in dropped}
     arrays["meta"] = np.array(json.dumps({**json.loads(str(arrays["meta"])), "schema": 3}))
     with open(path, "wb") as handle:
         np.savez(handle, **arrays)
@@ -140,6 +142,11 @@ def test_an_index_of_the_schema_before_opens_without_re_embedding(models_dir, sm
     again = update_index(models, small_gallery, cache, progress=False)
     assert models.embedded == 0 and np.isnan(again.signals).all()
     np.testing.assert_array_equal(again.child_probability, first.child_probability)
+    assert first.facts is not None and again.facts is not None  # dates and hashes read from the files
+    for field in RowFacts.FIELDS:
+        np.testing.assert_array_equal(getattr(again.facts, field), getattr(first.facts, field))
+    upgraded = load_index(path, small_gallery, models.model_id)
+    assert upgraded is not None and upgraded.facts is not None  # and kept: upgraded once
     engine = PhotoSearch(SearchModels(models_dir), index_dir=cache).ensure_index(small_gallery)
     for item in engine.review():  # worked out afresh, the same as the index's signals say
         signals = first.signals[first.names.index(item.name)]
@@ -217,7 +224,8 @@ def test_cli_search_json(models_dir, small_gallery):
     assert payload["language"] is None  # an English query
     assert (payload["notice"] is None) != payload["weak"]  # the only notice it may get: no good match
     assert len(payload["results"]) == 3
-    assert all(set(r) == {"image", "score", "restricted"} for r in payload["results"])
+    result_fields = {"image", "score", "restricted", "folder", "taken", "copies", "words"}
+    assert all(set(r) == result_fields for r in payload["results"])
     child = json.loads(
         _cli(
             "search", "a baby", "--gallery", str(small_gallery), "--models", str(models_dir), "--json"
