@@ -48,13 +48,13 @@ def _pairs(facts: RowFacts, new_from: int):
         return
     for start in range(new_from, len(content), _BLOCK):
         rows = np.arange(start, min(start + _BLOCK, len(content)))
-        near = _distance(facts, rows, np.arange(len(content))) <= SAME_PHOTO_BITS  # [b, N]
+        near = distance_bits(facts, rows, np.arange(len(content))) <= SAME_PHOTO_BITS  # [b, N]
         for i, j in zip(*np.nonzero(near), strict=True):
             if rows[i] != j:
                 yield int(rows[i]), int(j)
 
 
-def _distance(facts: RowFacts, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
+def distance_bits(facts: RowFacts, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
     """[len(rows), len(others)] bits between each pair's closest hashes: whole against whole,
     and each whole against the other's central parts."""
     whole, others_whole = facts.perceptual[rows, None], facts.perceptual[None, others]
@@ -75,7 +75,7 @@ def _banded_pairs(facts: RowFacts, new_from: int):
         for run in np.split(order, np.nonzero(np.diff(band[order]))[0] + 1):
             if len(run) < 2 or run.max() < new_from:
                 continue
-            near = np.triu(_distance(facts, run, run) <= SAME_PHOTO_BITS, 1)
+            near = np.triu(distance_bits(facts, run, run) <= SAME_PHOTO_BITS, 1)
             for i, j in zip(*np.nonzero(near), strict=True):
                 yield run[i], run[j]
 

@@ -93,6 +93,8 @@ def _exif_taken(image: Image.Image) -> tuple[int, int] | None:
 def perceptual_hashes(image: Image.Image) -> tuple[int, int, int]:
     """pHash of `image`, of its central 90% and of its central 80%."""
     grey = image.convert("L")
+    # shrunk once (box filter) before the three 32 px resizes: 3.4 -> about 1 ms a photo
+    grey.thumbnail((_HASH_SIDE * 4, _HASH_SIDE * 4), Image.Resampling.BOX)
     width, height = grey.size
     central = [
         grey.crop((round(width * f), round(height * f), round(width * (1 - f)), round(height * (1 - f))))
