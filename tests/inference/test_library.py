@@ -239,3 +239,25 @@ def test_a_release_of_one_copy_releases_its_group_from_the_detector(models_dir, 
     assert not engine.view.restricted[engine.view.row_of[(gallery / "copy.jpg").resolve()]]
     assert np.all(engine.view.restricted == (engine.view.restricted & True))
     assert DISCLAIMER  # the tiles say it: tests/app
+
+
+@pytest.mark.parametrize("store", ["approximate", "milvus"])
+def test_a_filtered_search_ranks_the_same_in_every_store(
+    photos, models_dir, library, tmp_path, monkeypatch, store
+):
+    """The approximate index filters inside faiss (its ID selector, forced here at any size) and a
+    Milvus store ranks the filtered rows exactly: the same page as the local exact ranking."""
+    from inference.engine import view
+
+    monkeypatch.setattr(view, "EXACT_SUBSET_UP_TO", 0)
+    options = {"policy": "off", "index_dir": tmp_path / "index"}
+    if store == "approximate":
+        other = PhotoSearch.open(models_dir, ann_threshold=1, **options)
+    else:
+        other = PhotoSearch.open(models_dir, store=f"milvus:{tmp_path / 'store.db'}", **options)
+    other.ensure_index(library.root)
+    assert other.view.approximate == (store == "approximate")
+    for where in ({"after": "2021-01-01"}, {"under": "2020/Lisbon"}):
+        expected = photos.search("a dog on the grass", k=5, **where)
+        found = other.search("a dog on the grass", k=5, **where)
+        assert [r.image for r in found.results] == [r.image for r in expected.results]
