@@ -12,7 +12,7 @@ from inference.engine.view import GalleryPart
 from inference.models.exported import SearchModels
 from inference.review.decisions import Decision
 from inference.store.index import index_path, update_index
-from inference.store.milvus import MilvusRanker, collection_name
+from inference.store.milvus import MilvusRanker, collection_name, gallery_key
 from inference.store.ranking import Ranker, build_ranker
 from inference.store.vectors import Int8Rows
 
@@ -51,10 +51,12 @@ class Folders:
             index_file = index_path(self.models, gallery, self.cache_dir)
             ranker = saved_ranker(self.models, index.vectors, self.ann_threshold, index_file)
         else:
-            name = collection_name(gallery, f"{self.models.model_id}|{self.policy}")
+            name = collection_name(f"{self.models.model_id}|{self.policy}")
+            taken = None if index.facts is None else index.facts.taken
             ranker = MilvusRanker(
-                self.store, name, index.paths, index.vectors, decision.restricted, index.stamps
-            )
+                self.store, name, gallery_key(gallery), index.paths, index.vectors, decision.restricted,
+                index.stamps, taken,
+            )  # fmt: skip
         return GalleryPart(
             gallery,
             index.paths,
@@ -81,8 +83,10 @@ class Folders:
         ranker: Ranker
         nothing = np.zeros(len(paths), bool)
         if self.store is not None:
-            name = collection_name(None, self.models.model_id)
-            ranker = MilvusRanker(self.store, name, paths, vectors, nothing, [None] * len(paths))
+            name = collection_name(self.models.model_id)
+            ranker = MilvusRanker(
+                self.store, name, gallery_key(None), paths, vectors, nothing, [None] * len(paths)
+            )
             ranker.retire()
         elif index_file is not None:
             ranker = saved_ranker(self.models, vectors, self.ann_threshold, index_file)

@@ -27,6 +27,7 @@ from inference.review.releases import (
     write_releases,
 )
 from inference.store.index import GalleryPaths
+from inference.store.milvus import MilvusRanker
 
 
 class Withholding:
@@ -51,10 +52,12 @@ class Withholding:
 
     def decided_again(self, part: GalleryPart) -> GalleryPart:
         """`part` with its photos decided again (nothing re-read but the captions and releases).
-        A shared store keeps its rows: what is shown is read from the view's flags."""
+        A shared store keeps its rows, their restricted flags written again where they changed."""
         assert part.gallery is not None and isinstance(part.paths, GalleryPaths)
         groups = None if part.facts is None else part.facts.group
         decision = self.decide(part.gallery, part.paths.names, part.child_probability, groups)
+        if isinstance(part.ranker, MilvusRanker):  # the store's flags follow the verdict
+            part.ranker.set_restricted(decision.restricted)
         return replace(part, restricted=decision.restricted, flagged=decision.flagged, stamp=decision.stamp)
 
     def queue(self, view: GalleryView, order: str = "likeliest mistakes") -> list[Withheld]:

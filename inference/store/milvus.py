@@ -2,18 +2,22 @@
 
 `--store milvus:PATH` keeps the vectors in milvus-lite (one local file: a laptop,
 CI); `--store milvus:http://HOST:19530` in a Milvus server or cluster, with the
-same code. The local index (inference/store/index.py) still decides what is new,
-changed or gone and embeds only that; each gallery folder's rows are then
-mirrored into a collection of its own, and queries are answered by Milvus.
+same code. A server that asks for credentials gets them from the URI
+(`http://USER:PASSWORD@HOST:19530`) or from MILVUS_TOKEN, or MILVUS_USER and MILVUS_PASSWORD;
+they are never printed. The local index (inference/store/index.py) still decides what is new,
+changed or gone and embeds only that; each gallery folder's rows are then mirrored into one
+collection per model and policy that every gallery shares, the gallery its partition key (a
+search reads its own gallery's rows only), and queries are answered by Milvus.
 
-A row's primary key is its path and its content checksum together, so a changed
+A row's primary key is its path and its vector's checksum together, so a changed
 photo is a new row: a sync inserts new rows first, the engine swaps in its new
 view, and only then are the rows no view needs any more deleted (`MilvusRanker.retire`).
 A search therefore sees the old state or the new one, never half of each: rows it
 does not know are skipped, and it asks Milvus for more until it has k of its own.
-Each row also carries the content-policy flag, the path and the file's size and
-modification time as scalar fields, so a deployment can filter restricted rows
-inside Milvus (`restricted == false`); by default restricted rows come back
+Each row also carries the content-policy flag, kept current when a release, a revoke or a
+caption changes the verdict (`MilvusRanker.set_restricted`), the path, when the photo was
+taken and the file's size and modification time as scalar fields, so a deployment can
+filter inside Milvus (`restricted == false`); by default restricted rows come back
 flagged, as with the local store, and are shown as the disclaimer tile.
 """
 
@@ -21,10 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -33,8 +39,9 @@ from inference.store.vectors import Int8Rows
 
 STORE_PREFIX = "milvus:"
 WRITE_BATCH = 512  # rows per insert: 512 x 1,664 floats is about 3.4 MB a request
-KEY_FIELD, VECTOR_FIELD = "key", "vector"
+KEY_FIELD, VECTOR_FIELD, GALLERY_FIELD = "key", "vector", "gallery"
 MAX_PATH_CHARS = 4096
+SCHEMA = 2  # of the shared collection (its name carries it): 2: galleries share it, flags kept current
 #: A search the server holds this long is waiting for its clock, not working (see _search)
 BOUNDED_WAIT_S = 3.0
 STORE_HELP = (  # --store of the CLI and the app
@@ -70,10 +77,37 @@ def reaching(uri: str) -> Iterator[None]:
     except (MilvusException, ConnectionError, RpcError) as error:
         _client.cache_clear()
         reason = getattr(error, "message", None) or str(error).splitlines()[0]
+        for secret in _credentials(uri).values():  # a server may quote what it was sent
+            reason = reason.replace(secret, "***")
         raise StoreError(
-            f"the Milvus store at {uri} cannot be reached ({reason}); start it, or search the local "
-            "index with --store local"
+            f"the Milvus store at {redacted(uri)} cannot be reached ({reason}); start it, or search "
+            "the local index with --store local"
         ) from None
+
+
+def _is_server(uri: str) -> bool:
+    return uri.startswith(("http://", "https://", "tcp://"))
+
+
+def redacted(uri: str) -> str:
+    """`uri` without the credentials it may carry: what messages and logs may show."""
+    if not _is_server(uri):
+        return uri
+    parts = urlsplit(uri)
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    return str(urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)))
+
+
+def _credentials(uri: str) -> dict[str, str]:
+    """user and password from the URI, else MILVUS_TOKEN, else MILVUS_USER and MILVUS_PASSWORD."""
+    parts = urlsplit(uri) if _is_server(uri) else None
+    if parts is not None and parts.username:
+        return {"user": parts.username, "password": parts.password or ""}
+    if os.environ.get("MILVUS_TOKEN"):
+        return {"token": os.environ["MILVUS_TOKEN"]}
+    if os.environ.get("MILVUS_USER"):
+        return {"user": os.environ["MILVUS_USER"], "password": os.environ.get("MILVUS_PASSWORD", "")}
+    return {}
 
 
 @cache
@@ -84,20 +118,27 @@ def _client(uri: str):
     # pymilvus logs a warning per query iterator against milvus-lite (no server clock), and an
     # error with its traceback for each call that finds the server gone: `reaching` says that in one line
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
-    if not uri.startswith(("http://", "https://", "tcp://")):
+    if not _is_server(uri):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
-    return MilvusClient(uri)
+        return MilvusClient(uri)
+    return MilvusClient(redacted(uri), **_credentials(uri))
 
 
-def collection_name(gallery: Path | None, model_id: str) -> str:
-    """The collection of one gallery folder's rows for one model (letters, digits and _ only)."""
-    where = str(gallery.resolve()) if gallery is not None else "vectors"
-    return "gallery_" + hashlib.sha1(f"{where}|{model_id}".encode()).hexdigest()[:24]
+def collection_name(model_id: str) -> str:
+    """The collection every gallery folder shares for one model and policy (letters, digits and _)."""
+    return f"photos{SCHEMA}_" + hashlib.sha1(model_id.encode()).hexdigest()[:24]
 
 
-def row_keys(paths: Sequence[Path], vectors: Int8Rows, restricted: np.ndarray) -> list[str]:
-    """Per row, "checksum|path": the checksum covers the stored vector and the policy flag,
-    so a re-embedded photo or a changed decision makes a new row."""
+def gallery_key(gallery: Path | None) -> str:
+    """A gallery folder's partition key value: "vectors" for vectors indexed elsewhere."""
+    return (
+        hashlib.sha1(str(gallery.resolve()).encode()).hexdigest()[:24] if gallery is not None else "vectors"
+    )
+
+
+def row_keys(paths: Sequence[Path], vectors: Int8Rows) -> list[str]:
+    """Per row, "checksum|path": the checksum covers the stored vector, so a re-embedded photo
+    makes a new row (a changed decision updates the row's flag in place)."""
     keys = []
     for start in range(0, len(vectors), 65_536):
         stop = min(start + 65_536, len(vectors))
@@ -105,14 +146,15 @@ def row_keys(paths: Sequence[Path], vectors: Int8Rows, restricted: np.ndarray) -
         for offset in range(stop - start):
             row = start + offset
             digest = hashlib.sha1(codes[offset].tobytes())
-            digest.update(scales[offset].tobytes() + bytes([bool(restricted[row])]))
+            digest.update(scales[offset].tobytes())
             keys.append(f"{digest.hexdigest()[:16]}|{paths[row]}")
     return keys
 
 
 class MilvusRanker:
-    """The Ranker over one gallery part's rows, mirrored into a Milvus collection.
-    Exact: brute-force inner product, so answers match the local store's exact ranking."""
+    """The Ranker over one gallery part's rows, mirrored into the shared Milvus collection
+    `name` under partition key `gallery`. Exact: brute-force inner product, so answers match
+    the local store's exact ranking."""
 
     approximate = False
 
@@ -120,13 +162,20 @@ class MilvusRanker:
         self,
         uri: str,
         name: str,
+        gallery: str,
         paths: Sequence[Path],
         vectors: Int8Rows,
         restricted: np.ndarray,
         stamps: Sequence[tuple[int, int] | None],
+        taken: np.ndarray | None = None,
     ) -> None:
-        self.uri, self.name = uri, name
-        keys = row_keys(paths, vectors, restricted)
+        self.uri, self.name, self.gallery = uri, name, gallery
+        self.vectors, self.paths, self.stamps = vectors, paths, stamps
+        self.taken = taken if taken is not None else np.full(len(paths), -1, np.int64)
+        self.restricted = np.asarray(restricted, bool).copy()
+        self.filter = f'{GALLERY_FIELD} == "{gallery}"'
+        keys = row_keys(paths, vectors)
+        self.keys = keys
         if any(len(key) > MAX_PATH_CHARS for key in keys):
             raise StoreError(
                 f"a path longer than {MAX_PATH_CHARS - 17} characters cannot be stored in Milvus"
@@ -136,12 +185,18 @@ class MilvusRanker:
             self._ensure_collection(vectors.shape[1])
             stored = self._stored_keys()
             new = [row for row, key in enumerate(keys) if key not in stored]
-            self._insert(new, keys, paths, vectors, restricted, stamps)
-            if new:
+            flipped = [
+                row for row, key in enumerate(keys) if key in stored and stored[key] != self.restricted[row]
+            ]
+            self._write(new, self.client.insert)
+            self._write(flipped, self.client.upsert)  # decided otherwise since they were stored
+            if new or flipped:
                 # seals the new rows into indexed segments: milvus-lite searched unsealed rows
                 # one by one (10k rows: 0.9 s a query, 14 ms once flushed)
                 self.client.flush(self.name)
-        self.stale = sorted(stored - self.row_of.keys())  # deleted by `retire`, once no view needs them
+        self.stale = sorted(
+            stored.keys() - self.row_of.keys()
+        )  # deleted by `retire`, once no view needs them
         self.loaded = not new  # nothing had to be written
         self.written = len(new)
 
@@ -158,43 +213,62 @@ class MilvusRanker:
             return
         schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field(KEY_FIELD, DataType.VARCHAR, is_primary=True, max_length=MAX_PATH_CHARS)
+        schema.add_field(GALLERY_FIELD, DataType.VARCHAR, max_length=32, is_partition_key=True)
         schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=dim)
         schema.add_field("path", DataType.VARCHAR, max_length=MAX_PATH_CHARS)
         schema.add_field("size", DataType.INT64)
         schema.add_field("mtime_ns", DataType.INT64)
+        schema.add_field("taken", DataType.INT64)  # inference/store/facts.py; -1: not known
         schema.add_field("restricted", DataType.BOOL)
         index = self.client.prepare_index_params()
         index.add_index(field_name=VECTOR_FIELD, index_type="FLAT", metric_type="IP")
         self.client.create_collection(self.name, schema=schema, index_params=index)
 
-    def _stored_keys(self) -> set[str]:
-        iterator = self.client.query_iterator(self.name, batch_size=4096, output_fields=[KEY_FIELD])
-        stored: set[str] = set()
+    def _stored_keys(self) -> dict[str, bool]:
+        """This gallery's stored rows: key -> its restricted flag."""
+        iterator = self.client.query_iterator(
+            self.name, batch_size=4096, filter=self.filter, output_fields=[KEY_FIELD, "restricted"]
+        )
+        stored: dict[str, bool] = {}
         try:
             while batch := iterator.next():
-                stored.update(row[KEY_FIELD] for row in batch)
+                stored.update((row[KEY_FIELD], bool(row["restricted"])) for row in batch)
         finally:
             iterator.close()
         return stored
 
-    def _insert(self, rows, keys, paths, vectors: Int8Rows, restricted, stamps) -> None:
+    def _write(self, rows: list[int], write) -> None:
+        """`write` (the client's insert or upsert) each of `rows`, whole, in batches."""
+        stamps = self.stamps
         for start in range(0, len(rows), WRITE_BATCH):
             batch = np.asarray(rows[start : start + WRITE_BATCH])
-            floats = vectors[batch]
-            self.client.insert(
+            floats = self.vectors[batch]
+            write(
                 self.name,
                 [
                     {
-                        KEY_FIELD: keys[row],
+                        KEY_FIELD: self.keys[row],
+                        GALLERY_FIELD: self.gallery,
                         VECTOR_FIELD: floats[i].tolist(),
-                        "path": str(paths[row]),
-                        "size": int(stamps[row][0]) if stamps[row] else -1,
-                        "mtime_ns": int(stamps[row][1]) if stamps[row] else -1,
-                        "restricted": bool(restricted[row]),
+                        "path": str(self.paths[row]),
+                        "size": int(stamps[row][0]) if stamps[row] else -1,  # type: ignore[index]
+                        "mtime_ns": int(stamps[row][1]) if stamps[row] else -1,  # type: ignore[index]
+                        "taken": int(self.taken[row]),
+                        "restricted": bool(self.restricted[row]),
                     }
                     for i, row in enumerate(batch.tolist())
                 ],
             )
+
+    def set_restricted(self, restricted: np.ndarray) -> None:
+        """Store the rows' flags [n] as decided now (a release, a revoke, a caption): the rows
+        whose flag changed are written again, flushed before the next search."""
+        changed = np.nonzero(np.asarray(restricted, bool) != self.restricted)[0].tolist()
+        self.restricted = np.asarray(restricted, bool).copy()
+        if changed:
+            with reaching(self.uri):
+                self._write(changed, self.client.upsert)
+                self.client.flush(self.name)
 
     def retire(self) -> None:
         """Delete the rows of earlier states (call once the new view serves)."""
@@ -214,7 +288,7 @@ class MilvusRanker:
         from pymilvus.exceptions import MilvusException
 
         # a small output field: with none, Milvus returns every field, vectors too
-        request = {"data": [vector], "limit": limit, "output_fields": ["restricted"]}
+        request = {"data": [vector], "limit": limit, "filter": self.filter, "output_fields": ["restricted"]}
         try:
             return self.client.search(self.name, timeout=BOUNDED_WAIT_S, **request)[0]
         except (RpcError, MilvusException) as error:

@@ -16,7 +16,13 @@ pytest.importorskip("milvus_lite")
 
 from inference.engine.front import PhotoSearch  # noqa: E402
 from inference.models.exported import SearchModels  # noqa: E402
-from inference.store.milvus import MilvusRanker, StoreError, collection_name, parse_store  # noqa: E402
+from inference.store.milvus import (  # noqa: E402
+    MilvusRanker,
+    StoreError,
+    collection_name,
+    parse_store,
+    reaching,
+)
 from inference.store.vectors import Int8Rows  # noqa: E402
 
 
@@ -89,7 +95,7 @@ def _stored(store: str, name: str) -> dict[str, bool]:
 def test_a_refresh_writes_only_what_changed_and_deletes_what_is_gone(models_dir, small_gallery, tmp_path):
     models, store = SearchModels(models_dir), str(tmp_path / "g.db")
     engine = PhotoSearch(models, index_dir=tmp_path / "index", store=store).ensure_index(small_gallery)
-    name = collection_name(small_gallery, f"{models.model_id}|strict")
+    name = collection_name(f"{models.model_id}|strict")
     first = engine.view.parts[0].ranker
     assert isinstance(first, MilvusRanker) and first.written == 6
     assert set(_stored(store, name)) == {p.name for p in small_gallery.iterdir()}
@@ -111,10 +117,90 @@ def test_the_policy_flag_is_stored_with_each_row(models_dir, small_gallery, tmp_
     )
     models, store = SearchModels(models_dir), str(tmp_path / "g.db")
     engine = PhotoSearch(models, index_dir=tmp_path / "index", store=store).ensure_index(small_gallery)
-    stored = _stored(store, collection_name(small_gallery, f"{models.model_id}|strict"))
+    stored = _stored(store, collection_name(f"{models.model_id}|strict"))
     view = engine.view
     assert stored == {p.name: bool(r) for p, r in zip(view.paths, view.restricted, strict=True)}
     assert sum(stored.values()) >= 2
+
+
+def test_two_galleries_share_one_collection_and_never_see_each_other(models_dir, test_image_paths, tmp_path):
+    from inference.engine.view import GalleryView
+
+    models, store = SearchModels(models_dir), str(tmp_path / "g.db")
+    galleries = []
+    for name, photos in (("a", test_image_paths[:8]), ("b", test_image_paths[8:16])):
+        galleries.append(tmp_path / name)
+        galleries[-1].mkdir()
+        for photo in photos:
+            shutil.copy(photo, galleries[-1] / photo.name)
+    engines = [
+        PhotoSearch(models, index_dir=tmp_path / "index", store=store, policy="off").ensure_index(gallery)
+        for gallery in galleries
+    ]
+    both = _stored(store, collection_name(f"{models.model_id}|off"))
+    assert len(both) == 16  # one collection holds both galleries' rows
+    for engine, gallery in zip(engines, galleries, strict=True):
+        assert isinstance(engine.view, GalleryView)
+        ranker = engine.view.parts[0].ranker
+        assert isinstance(ranker, MilvusRanker)
+        with reaching(store):  # straight from the store: the gallery's own rows, and all of them
+            hits = ranker.client.search(
+                ranker.name, data=[[1.0] * ranker.vectors.shape[1]], limit=16, filter=ranker.filter,
+                output_fields=["path"],
+            )[0]  # fmt: skip
+        assert {Path(hit["entity"]["path"]).parent for hit in hits} == {gallery}
+        assert len(hits) == 8
+        shown = engine.search("a dog", k=16).results
+        assert len(shown) == 8 and {r.image.parent for r in shown} == {gallery}
+
+
+def test_a_release_or_revoke_changes_what_the_store_returns(models_dir, uncaptioned_gallery, tmp_path):
+    models, store = SearchModels(models_dir), str(tmp_path / "g.db")
+    engine = PhotoSearch(models, index_dir=tmp_path / "index", store=store).ensure_index(uncaptioned_gallery)
+    queue = engine.review()
+    if not queue:
+        pytest.skip("the tiny detector withholds none of these photos")
+    name = collection_name(f"{models.model_id}|strict")
+    photo = queue[0].name
+    assert _stored(store, name)[photo] is True
+    engine.release([photo])
+    engine.search("a dog")  # the next search decides again and writes the flag
+    assert _stored(store, name)[photo] is False
+    engine.release([photo], revoke=True)
+    engine.search("a dog")
+    assert _stored(store, name)[photo] is True
+
+
+def test_credentials_go_to_the_server_and_never_into_a_message(monkeypatch):
+    """At the boundary: what pymilvus's client is given, and what an error says."""
+    import pymilvus
+
+    from inference.store import milvus
+
+    given: dict = {}
+
+    class Refusing:
+        def __init__(self, uri, **credentials):
+            given.update(uri=uri, **credentials)
+
+        def has_collection(self, name):
+            raise ConnectionError("auth failed for user root with s3cret")
+
+    monkeypatch.setattr(pymilvus, "MilvusClient", Refusing)
+    milvus._client.cache_clear()
+    uri = "http://root:s3cret@127.0.0.1:19530"
+    with pytest.raises(StoreError) as raised:
+        MilvusRanker(uri, "c", "g", [Path("/p/a.jpg")], Int8Rows.quantize(np.ones((1, 4), np.float32)),
+                     np.zeros(1, bool), [None])  # fmt: skip
+    assert given == {"uri": "http://127.0.0.1:19530", "user": "root", "password": "s3cret"}
+    assert "s3cret" not in str(raised.value) and "127.0.0.1:19530" in str(raised.value)
+    milvus._client.cache_clear()
+    monkeypatch.setenv("MILVUS_TOKEN", "tok-123")
+    with pytest.raises(StoreError) as raised:
+        MilvusRanker("http://10.0.0.1:19530", "c", "g", [Path("/p/a.jpg")],
+                     Int8Rows.quantize(np.ones((1, 4), np.float32)), np.zeros(1, bool), [None])  # fmt: skip
+    assert given["token"] == "tok-123" and "tok-123" not in str(raised.value)
+    milvus._client.cache_clear()
 
 
 def test_a_search_sees_the_old_state_or_the_new_one(tmp_path):
@@ -126,8 +212,8 @@ def test_a_search_sees_the_old_state_or_the_new_one(tmp_path):
     paths_old = [Path(f"/p/{i}.jpg") for i in range(40)]
     paths_new = paths_old[:30] + [Path(f"/p/new{i}.jpg") for i in range(15)]
     rows_old, rows_new = Int8Rows.quantize(old), Int8Rows.quantize(new)
-    before = MilvusRanker(store, "states", paths_old, rows_old, np.zeros(40, bool), [None] * 40)
-    after = MilvusRanker(store, "states", paths_new, rows_new, np.zeros(45, bool), [None] * 45)
+    before = MilvusRanker(store, "states", "g", paths_old, rows_old, np.zeros(40, bool), [None] * 40)
+    after = MilvusRanker(store, "states", "g", paths_new, rows_new, np.zeros(45, bool), [None] * 45)
     assert after.written == 15 and len(after.stale) == 10
     for query in rng.normal(size=(5, 16)).astype(np.float32):
         for ranker, rows in ((before, rows_old), (after, rows_new)):
