@@ -101,6 +101,8 @@ def export_all(checkpoint: Path, folder: Path, images: list[Path], captions: lis
     combiner, face_dir = trained.detector.combiner, _face_models(Path(trained.detector.face_models_dir))
     for name in FACE_MODEL_FILES:  # checked against PyTorch when built (train/face_nets.py)
         shutil.copy(face_dir / name, folder / name)
+    if trained.projection is not None:  # the vector store's shared space (inference/store/projection.py)
+        trained.projection.save(folder)
     tokenizer_src = tokenizer_dir(checkpoint)  # the run's copy: no path into the training machine
     (folder / TOKENIZER_DIR).mkdir()
     for name in TOKENIZER_FILES:

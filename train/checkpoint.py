@@ -20,6 +20,7 @@ from inference.errors import UserError
 from inference.models.config import FittedScore, ModelConfig
 from inference.models.exported import MULTILINGUAL_TOKENIZER_DIR
 from inference.review.detector import DetectorParams
+from inference.store.projection import Projection
 from train.use_encoder import write_tokenizer_json
 
 #: 3: the content policy's semantic net on queries; 4: the architecture and the fitted values
@@ -56,6 +57,8 @@ class Checkpoint:
     query_bank: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), np.float32))
     metrics: dict = field(default_factory=dict)  # test and validation figures, for reference
     query_net: dict | None = None  # QueryNet.to_dict(): the policy's semantic net (None: English only)
+    # the principal axes of its image vectors (inference/store/projection.py; None: trained before)
+    projection: Projection | None = None
     version: int = CHECKPOINT_VERSION
 
 
@@ -80,6 +83,7 @@ def save_checkpoint(run_dir: Path, checkpoint: Checkpoint, tokenizer_source: Pat
         "query_bank": checkpoint.query_bank,
         "metrics": checkpoint.metrics,
         "query_net": checkpoint.query_net,
+        "projection": None if checkpoint.projection is None else vars(checkpoint.projection),
     }
     path = run_dir / CHECKPOINT_FILE
     with atomic_write(path) as handle:
@@ -120,6 +124,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
         query_bank=np.asarray(payload.get("query_bank", np.zeros((0, 384), np.float32))),
         metrics=payload.get("metrics", {}),
         query_net=payload.get("query_net"),
+        projection=Projection(**payload["projection"]) if payload.get("projection") else None,
         version=CHECKPOINT_VERSION,  # read into the current form: saved again, it is written as one
     )
 

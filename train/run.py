@@ -19,6 +19,7 @@ from inference.models.config import (
     ModelConfig,
     is_openclip,
 )
+from inference.store.projection import Projection
 from train.baseline import baseline_pair_scores, baseline_scores, train_baseline
 from train.beyond_flickr import dev_set
 from train.calibration import (
@@ -336,6 +337,7 @@ def save_run(
         query_bank=scorer.bank,
         metrics={"test": metrics["test"], "validation": metrics["validation"]},
         query_net=None if query_net is None else query_net.net.to_dict(),
+        projection=fit_projection(scorer, data),
     )
     save_checkpoint(cfg.out_dir, checkpoint, tokenizer_source(cfg))
     write_json(cfg.out_dir / "metrics.json", metrics)
@@ -344,6 +346,14 @@ def save_run(
     write_report(
         cfg.out_dir, metrics, data.test, model_test, data.test_child, data.prep.train_set.pairs, cfg.seed
     )
+
+
+def fit_projection(scorer: Scorer, data: TrainingData) -> Projection:
+    """The principal axes of the served image vectors of every training and test photo: fitted
+    once with the model, so every process sharing a vector store projects alike."""
+    feats = data.feats
+    vectors = [scorer.image_vectors(*data.served), scorer.image_vectors(feats.test_pooled, feats.test_logits)]
+    return Projection.fit(np.concatenate(vectors))
 
 
 def cfg_spec(cfg: RunConfig) -> ImageEncoderSpec:

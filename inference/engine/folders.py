@@ -12,7 +12,7 @@ from inference.engine.view import GalleryPart
 from inference.models.exported import SearchModels
 from inference.review.decisions import Decision
 from inference.store.index import index_path, update_index
-from inference.store.milvus import MilvusRanker, collection_name, gallery_key
+from inference.store.milvus import MilvusApproximateRanker, MilvusRanker, collection_name, gallery_key
 from inference.store.ranking import Ranker, build_ranker
 from inference.store.vectors import Int8Rows
 
@@ -51,12 +51,10 @@ class Folders:
             index_file = index_path(self.models, gallery, self.cache_dir)
             ranker = saved_ranker(self.models, index.vectors, self.ann_threshold, index_file)
         else:
-            name = collection_name(f"{self.models.model_id}|{self.policy}")
             taken = None if index.facts is None else index.facts.taken
-            ranker = MilvusRanker(
-                self.store, name, gallery_key(gallery), index.paths, index.vectors, decision.restricted,
-                index.stamps, taken,
-            )  # fmt: skip
+            ranker = self._store_ranker(
+                gallery_key(gallery), index.paths, index.vectors, decision.restricted, index.stamps, taken
+            )
         return GalleryPart(
             gallery,
             index.paths,
@@ -83,10 +81,7 @@ class Folders:
         ranker: Ranker
         nothing = np.zeros(len(paths), bool)
         if self.store is not None:
-            name = collection_name(self.models.model_id)
-            ranker = MilvusRanker(
-                self.store, name, gallery_key(None), paths, vectors, nothing, [None] * len(paths)
-            )
+            ranker = self._store_ranker(gallery_key(None), paths, vectors, nothing, [None] * len(paths))
             ranker.retire()
         elif index_file is not None:
             ranker = saved_ranker(self.models, vectors, self.ann_threshold, index_file)
@@ -94,4 +89,19 @@ class Folders:
             ranker = build_ranker(vectors, self.ann_threshold)
         return GalleryPart(
             None, paths, [None] * len(paths), vectors, nothing, [], ranker, nothing, nothing * 0.0
+        )
+
+    def _store_ranker(
+        self, gallery: str, paths, vectors: Int8Rows, restricted, stamps, taken=None
+    ) -> MilvusRanker:
+        """The shared store's ranker for one gallery's rows: approximate in the model's projection
+        where the model has one, exact over the full vectors for a model exported before it."""
+        assert self.store is not None
+        projection = self.models.projection
+        if projection is None:
+            name = collection_name(f"{self.models.model_id}|{self.policy}")
+            return MilvusRanker(self.store, name, gallery, paths, vectors, restricted, stamps, taken)
+        name = collection_name(f"{self.models.model_id}|{self.policy}|projected")
+        return MilvusApproximateRanker(
+            self.store, name, gallery, paths, vectors, restricted, stamps, taken, projection=projection
         )

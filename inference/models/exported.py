@@ -35,6 +35,7 @@ from inference.policy import QueryNet
 from inference.review.detector import Explanation
 from inference.review.faces import FACE_FEATURES, FaceModels
 from inference.review.faces import MAX_SIDE_PX as FACE_MAX_SIDE_PX
+from inference.store.projection import Projection
 
 DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
 #: The text encoder's second output, where the model has a multilingual encoder: its own
@@ -100,6 +101,12 @@ class SearchModels:
         image_side = sorted((k, v) for k, v in self.manifest.files.items() if not k.startswith("text"))
         stored = json.dumps([image_side, self.detector.to_dict()], sort_keys=True)
         self.model_id = hashlib.sha256(stored.encode()).hexdigest()[:16]
+
+    @cached_property
+    def projection(self) -> Projection | None:
+        """The projection a shared vector store indexes in (inference/store/projection.py);
+        None for a model exported before it was fitted."""
+        return Projection.load(self.dir)
 
     @cached_property
     def _image_session(self) -> ort.InferenceSession:

@@ -35,7 +35,8 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from inference.errors import UserError
-from inference.store.vectors import Int8Rows
+from inference.store.projection import Projection
+from inference.store.vectors import LEVELS, Int8Rows
 
 STORE_PREFIX = "milvus:"
 WRITE_BATCH = 512  # rows per insert: 512 x 1,664 floats is about 3.4 MB a request
@@ -188,12 +189,13 @@ class MilvusRanker:
             flipped = [
                 row for row, key in enumerate(keys) if key in stored and stored[key] != self.restricted[row]
             ]
-            self._write(new, self.client.insert)
+            self._write(new, self.client.insert, codes=True)
             self._write(flipped, self.client.upsert)  # decided otherwise since they were stored
             if new or flipped:
                 # seals the new rows into indexed segments: milvus-lite searched unsealed rows
                 # one by one (10k rows: 0.9 s a query, 14 ms once flushed)
-                self.client.flush(self.name)
+                for collection in self._collections():
+                    self.client.flush(collection)
         self.stale = sorted(
             stored.keys() - self.row_of.keys()
         )  # deleted by `retire`, once no view needs them
@@ -237,19 +239,22 @@ class MilvusRanker:
             iterator.close()
         return stored
 
-    def _write(self, rows: list[int], write) -> None:
-        """`write` (the client's insert or upsert) each of `rows`, whole, in batches."""
+    def _write(self, rows: list[int], write, codes: bool = False) -> None:
+        """`write` (the client's insert or upsert) each of `rows`, whole, in batches (`codes`:
+        new rows, whose full vectors a store that keeps them apart must have too)."""
         stamps = self.stamps
         for start in range(0, len(rows), WRITE_BATCH):
             batch = np.asarray(rows[start : start + WRITE_BATCH])
-            floats = self.vectors[batch]
+            stored = self._stored_vectors(batch)
+            if codes:
+                self._write_codes(batch)
             write(
                 self.name,
                 [
                     {
                         KEY_FIELD: self.keys[row],
                         GALLERY_FIELD: self.gallery,
-                        VECTOR_FIELD: floats[i].tolist(),
+                        VECTOR_FIELD: stored[i].tolist(),
                         "path": str(self.paths[row]),
                         "size": int(stamps[row][0]) if stamps[row] else -1,  # type: ignore[index]
                         "mtime_ns": int(stamps[row][1]) if stamps[row] else -1,  # type: ignore[index]
@@ -259,6 +264,13 @@ class MilvusRanker:
                     for i, row in enumerate(batch.tolist())
                 ],
             )
+
+    def _stored_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """What the vector field holds for `rows`: the full vectors [b, D]."""
+        return self.vectors[rows]
+
+    def _write_codes(self, rows: np.ndarray) -> None:
+        """Where a store keeps the full vectors apart (`MilvusApproximateRanker`)."""
 
     def set_restricted(self, restricted: np.ndarray) -> None:
         """Store the rows' flags [n] as decided now (a release, a revoke, a caption): the rows
@@ -273,13 +285,17 @@ class MilvusRanker:
     def retire(self) -> None:
         """Delete the rows of earlier states (call once the new view serves)."""
         with reaching(self.uri):
-            for start in range(0, len(self.stale), WRITE_BATCH):
-                self.client.delete(self.name, ids=self.stale[start : start + WRITE_BATCH])
-            if self.stale:
-                self.client.flush(self.name)
+            for collection in self._collections():
+                for start in range(0, len(self.stale), WRITE_BATCH):
+                    self.client.delete(collection, ids=self.stale[start : start + WRITE_BATCH])
+                if self.stale:
+                    self.client.flush(collection)
         self.stale = []
 
-    def _search(self, vector: list[float], limit: int) -> list:
+    def _collections(self) -> list[str]:
+        return [self.name]
+
+    def _search(self, vector: list[float], limit: int, **extra) -> list:
         """The store's `limit` nearest hits to `vector`. A restarted server has its persisted
         rows loaded within a second but holds Bounded reads until its clock catches up (about
         20 s for Milvus 2.3.5 standalone): past BOUNDED_WAIT_S the rows it holds are read as
@@ -288,7 +304,13 @@ class MilvusRanker:
         from pymilvus.exceptions import MilvusException
 
         # a small output field: with none, Milvus returns every field, vectors too
-        request = {"data": [vector], "limit": limit, "filter": self.filter, "output_fields": ["restricted"]}
+        request = {
+            "data": [vector],
+            "limit": limit,
+            "filter": self.filter,
+            "output_fields": ["restricted"],
+            **extra,
+        }
         try:
             return self.client.search(self.name, timeout=BOUNDED_WAIT_S, **request)[0]
         except (RpcError, MilvusException) as error:
@@ -327,3 +349,127 @@ def _held(error: Exception) -> bool:
     if code == StatusCode.DEADLINE_EXCEEDED:
         return True
     return code != StatusCode.UNAVAILABLE and any(text in str(error) for text in HELD_MESSAGES)
+
+
+#: candidates the approximate store re-ranks with the full vectors, and the HNSW search
+#: breadth; chosen by `python -m bench.milvus_scale` (docs/engine-and-scale.md)
+STORE_CANDIDATES = 256
+HNSW = {"M": 16, "efConstruction": 128}
+CODES_FIELD, SCALE_FIELD = "codes", "scale"
+
+
+class MilvusApproximateRanker(MilvusRanker):
+    """The store's approximate path: the model's projection of each row (inference/store/
+    projection.py) under an HNSW index in the shared collection, its full int8 codes in a
+    collection of their own read by primary key (the Milvus 2.3 server allows one vector field
+    per collection), and the candidates re-ranked with them exactly, as the local approximate
+    index does: no file on the serving machine is read to rank."""
+
+    approximate = True
+
+    def __init__(
+        self,
+        uri: str,
+        name: str,
+        gallery: str,
+        paths,
+        vectors: Int8Rows,
+        restricted,
+        stamps,
+        taken=None,
+        *,
+        projection: Projection,
+        candidates: int = STORE_CANDIDATES,
+    ) -> None:
+        self.projection, self.candidates = projection, candidates
+        self.codes_name, self.server = f"{name}_codes", _is_server(uri)
+        super().__init__(uri, name, gallery, paths, vectors, restricted, stamps, taken)
+
+    def _collections(self) -> list[str]:
+        return [self.name, self.codes_name]
+
+    def _ensure_collection(self, dim: int) -> None:
+        from pymilvus import DataType
+
+        if not self.client.has_collection(self.codes_name):
+            schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+            schema.add_field(KEY_FIELD, DataType.VARCHAR, is_primary=True, max_length=MAX_PATH_CHARS)
+            index = self.client.prepare_index_params()
+            if self.server:  # the int8 codes as bytes (a Milvus collection must have a vector field)
+                schema.add_field(CODES_FIELD, DataType.BINARY_VECTOR, dim=8 * dim)
+                index.add_index(field_name=CODES_FIELD, index_type="BIN_FLAT", metric_type="HAMMING")
+            else:  # milvus-lite has no binary vectors: the codes as floats, four times the room
+                schema.add_field(CODES_FIELD, DataType.FLOAT_VECTOR, dim=dim)
+                index.add_index(field_name=CODES_FIELD, index_type="FLAT", metric_type="IP")
+            schema.add_field(SCALE_FIELD, DataType.FLOAT)
+            self.client.create_collection(self.codes_name, schema=schema, index_params=index)
+        else:
+            self.client.load_collection(self.codes_name)
+        if self.client.has_collection(self.name):
+            self.client.load_collection(self.name)
+            return
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field(KEY_FIELD, DataType.VARCHAR, is_primary=True, max_length=MAX_PATH_CHARS)
+        schema.add_field(GALLERY_FIELD, DataType.VARCHAR, max_length=32, is_partition_key=True)
+        schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=self.projection.axes.shape[1])
+        schema.add_field("path", DataType.VARCHAR, max_length=MAX_PATH_CHARS)
+        schema.add_field("size", DataType.INT64)
+        schema.add_field("mtime_ns", DataType.INT64)
+        schema.add_field("taken", DataType.INT64)
+        schema.add_field("restricted", DataType.BOOL)
+        index = self.client.prepare_index_params()
+        index.add_index(field_name=VECTOR_FIELD, index_type="HNSW", metric_type="IP", params=HNSW)
+        self.client.create_collection(self.name, schema=schema, index_params=index)
+
+    def _stored_vectors(self, rows: np.ndarray) -> np.ndarray:
+        return self.projection.rows(self.vectors[rows])
+
+    def _write_codes(self, rows: np.ndarray) -> None:
+        codes = self.vectors.take(rows)
+        self.client.insert(
+            self.codes_name,
+            [
+                {
+                    KEY_FIELD: self.keys[row],
+                    CODES_FIELD: self._codes_value(codes.codes[i]),
+                    SCALE_FIELD: float(codes.scales[i]),
+                }
+                for i, row in enumerate(rows.tolist())
+            ],
+        )
+
+    def _codes_value(self, codes: np.ndarray):
+        return codes.tobytes() if self.server else codes.astype(np.float32).tolist()
+
+    def full_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """The full vectors [D] of `keys`, read from the codes collection by primary key."""
+        rows = self.client.get(self.codes_name, ids=keys, output_fields=[CODES_FIELD, SCALE_FIELD])
+        found = {}
+        for row in rows:
+            raw = row[CODES_FIELD]
+            if self.server:  # bytes (pymilvus may wrap them in a list)
+                codes = np.frombuffer(raw[0] if isinstance(raw, list) else raw, np.int8).astype(np.float32)
+            else:
+                codes = np.asarray(raw, np.float32)
+            found[row[KEY_FIELD]] = codes * (row[SCALE_FIELD] / LEVELS)
+        return found
+
+    def top(self, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
+        """The candidates of the projected query, re-ranked with the full vectors, best first."""
+        k = min(k, len(self.row_of) - (exclude is not None))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        limit = max(self.candidates, 4 * k) + 1 + len(self.stale)
+        projected = self.projection.query(np.asarray(query, np.float32)).tolist()
+        search = {"search_params": {"params": {"ef": limit}}}
+        with reaching(self.uri):
+            hits = self._search(projected, min(limit, 16_384), **search)
+            keys = [hit.id for hit in hits if hit.id in self.row_of and self.row_of[hit.id] != exclude]
+            full = self.full_vectors(keys) if keys else {}
+        keys = [key for key in keys if key in full]
+        if not keys:
+            return np.zeros(0, dtype=np.int64)
+        scores = np.stack([full[key] for key in keys]) @ np.asarray(query, np.float32)
+        rows = np.array([self.row_of[key] for key in keys], dtype=np.int64)
+        order = np.lexsort((rows, -scores))[:k]  # ties: lower row first, as the exact rankers
+        return rows[order]

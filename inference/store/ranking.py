@@ -24,6 +24,7 @@ from threadpoolctl import ThreadpoolController
 
 from inference.atomic import atomic_write
 from inference.errors import SettingError
+from inference.store.projection import PROJECTED_DIM, principal_axes
 from inference.store.vectors import Int8Rows, Vectors
 
 #: Galleries at least this large use the approximate index. Chosen from
@@ -39,7 +40,6 @@ ANN_THRESHOLD_ENV = "GALLERY_ANN_THRESHOLD"  # override, e.g. to test the switch
 # candidates: 0.842 / 0.979, 2.9 ms; 128-d, 2,048 candidates: 0.965 / 0.998, 5.3 ms;
 # 192-d, an eighth of the lists, 1,024 candidates (kept): 0.957 / 0.979, 3.7 ms. A 256-d
 # projection made a 1M gallery's restart 3.4 s (bench/results.md targets: 3 s, 10 ms).
-PROJECTED_DIM = 192
 ANN_FILE_VERSION = 2  # of the saved approximate index (ApproximateRanker.save); 2: lists apart
 CANDIDATES = 1024  # re-ranked exactly; at least 4 * k
 TRAIN_SAMPLE = 50_000  # vectors that fit the projection and the k-means lists
@@ -152,7 +152,7 @@ class ApproximateRanker:
         rng = np.random.default_rng(seed)
         sample = vectors[np.sort(rng.choice(len(vectors), min(len(vectors), TRAIN_SAMPLE), replace=False))]
         self.mean = sample.mean(axis=0)
-        self.projection = _principal_axes(sample - self.mean, self.settings.projected_dim)  # [D, d]
+        self.projection = principal_axes(sample - self.mean, self.settings.projected_dim)  # [D, d]
         dim = self.projection.shape[1]
         lists = max(1, min(int(4 * np.sqrt(len(vectors))), len(sample) // 39))
         self.index = faiss.index_factory(dim, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT)
@@ -243,13 +243,6 @@ def _float_blocks(vectors: Vectors, rows: int = 65_536):
         return
     for start in range(0, len(vectors), rows):
         yield vectors[start : start + rows]
-
-
-def _principal_axes(centred: np.ndarray, dim: int) -> np.ndarray:
-    """Top `dim` principal axes of centred rows [S, D] as columns [D, min(dim, D)]."""
-    covariance = (centred.T @ centred).astype(np.float64) / max(1, len(centred) - 1)
-    _, axes = np.linalg.eigh(covariance)  # ascending eigenvalues
-    return np.ascontiguousarray(axes[:, ::-1][:, :dim], dtype=np.float32)
 
 
 def ann_threshold() -> int:

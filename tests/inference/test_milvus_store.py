@@ -19,7 +19,6 @@ from inference.models.exported import SearchModels  # noqa: E402
 from inference.store.milvus import (  # noqa: E402
     MilvusRanker,
     StoreError,
-    collection_name,
     parse_store,
     reaching,
 )
@@ -92,10 +91,17 @@ def _stored(store: str, name: str) -> dict[str, bool]:
     return {Path(row["path"]).name: row["restricted"] for row in rows}
 
 
+def _collection(engine: PhotoSearch) -> str:
+    """The shared collection the engine's first folder is stored in."""
+    ranker = engine.view.parts[0].ranker
+    assert isinstance(ranker, MilvusRanker)
+    return ranker.name
+
+
 def test_a_refresh_writes_only_what_changed_and_deletes_what_is_gone(models_dir, small_gallery, tmp_path):
     models, store = SearchModels(models_dir), str(tmp_path / "g.db")
     engine = PhotoSearch(models, index_dir=tmp_path / "index", store=store).ensure_index(small_gallery)
-    name = collection_name(f"{models.model_id}|strict")
+    name = _collection(engine)
     first = engine.view.parts[0].ranker
     assert isinstance(first, MilvusRanker) and first.written == 6
     assert set(_stored(store, name)) == {p.name for p in small_gallery.iterdir()}
@@ -117,7 +123,7 @@ def test_the_policy_flag_is_stored_with_each_row(models_dir, small_gallery, tmp_
     )
     models, store = SearchModels(models_dir), str(tmp_path / "g.db")
     engine = PhotoSearch(models, index_dir=tmp_path / "index", store=store).ensure_index(small_gallery)
-    stored = _stored(store, collection_name(f"{models.model_id}|strict"))
+    stored = _stored(store, _collection(engine))
     view = engine.view
     assert stored == {p.name: bool(r) for p, r in zip(view.paths, view.restricted, strict=True)}
     assert sum(stored.values()) >= 2
@@ -137,19 +143,16 @@ def test_two_galleries_share_one_collection_and_never_see_each_other(models_dir,
         PhotoSearch(models, index_dir=tmp_path / "index", store=store, policy="off").ensure_index(gallery)
         for gallery in galleries
     ]
-    both = _stored(store, collection_name(f"{models.model_id}|off"))
+    both = _stored(store, _collection(engines[0]))
     assert len(both) == 16  # one collection holds both galleries' rows
     for engine, gallery in zip(engines, galleries, strict=True):
         assert isinstance(engine.view, GalleryView)
         ranker = engine.view.parts[0].ranker
         assert isinstance(ranker, MilvusRanker)
         with reaching(store):  # straight from the store: the gallery's own rows, and all of them
-            hits = ranker.client.search(
-                ranker.name, data=[[1.0] * ranker.vectors.shape[1]], limit=16, filter=ranker.filter,
-                output_fields=["path"],
-            )[0]  # fmt: skip
-        assert {Path(hit["entity"]["path"]).parent for hit in hits} == {gallery}
-        assert len(hits) == 8
+            rows = ranker.client.query(ranker.name, filter=ranker.filter, output_fields=["path"], limit=100)
+        assert {Path(row["path"]).parent for row in rows} == {gallery}
+        assert len(rows) == 8
         shown = engine.search("a dog", k=16).results
         assert len(shown) == 8 and {r.image.parent for r in shown} == {gallery}
 
@@ -160,7 +163,7 @@ def test_a_release_or_revoke_changes_what_the_store_returns(models_dir, uncaptio
     queue = engine.review()
     if not queue:
         pytest.skip("the tiny detector withholds none of these photos")
-    name = collection_name(f"{models.model_id}|strict")
+    name = _collection(engine)
     photo = queue[0].name
     assert _stored(store, name)[photo] is True
     engine.release([photo])
