@@ -48,6 +48,13 @@ def _store_figures(engine: PhotoSearch, build_s: float, folder: Path, queries: l
 @contextmanager
 def milvus_server(base_dir: Path) -> Iterator[str]:
     """A Milvus standalone server on a free loopback port, its data in `base_dir`; its URI."""
+    with milvus_server_process(base_dir) as (uri, _):
+        yield uri
+
+
+@contextmanager
+def milvus_server_process(base_dir: Path) -> Iterator[tuple[str, int]]:
+    """`milvus_server`, with the server's process id (for its memory)."""
     from milvus import MilvusServer
 
     server = MilvusServer()
@@ -56,8 +63,8 @@ def milvus_server(base_dir: Path) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         server.listen_port = probe.getsockname()[1]
     server.start()
-    try:
-        yield f"http://127.0.0.1:{server.listen_port}"  # the package may move it: read back
+    try:  # the package may move the port: read back
+        yield f"http://127.0.0.1:{server.listen_port}", server.server_proc.pid
     finally:
         server.stop()
 

@@ -308,3 +308,32 @@ def test_a_search_held_past_its_deadline_is_told_from_a_failed_one(code, message
 
     code = getattr(StatusCode, code) if isinstance(code, str) else code
     assert _held(MilvusException(code=code, message=message)) is held
+
+
+def test_the_approximate_store_re_ranks_its_candidates_with_the_full_vectors(tmp_path):
+    """Candidates from the projection's HNSW index, re-ranked with the full codes read back by
+    key: the order of what comes back is exact, and the exact top 10 is found."""
+    from inference.store.milvus import MilvusApproximateRanker
+    from inference.store.projection import Projection
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(30, 64)).astype(np.float32)
+    vectors = centres[rng.integers(0, 30, 3000)] + 0.3 * rng.normal(size=(3000, 64)).astype(np.float32)
+    rows = Int8Rows.quantize(vectors)
+    projection = Projection.fit(rows[:], dim=48)
+    paths = [Path(f"/p/{i}.jpg") for i in range(3000)]
+    ranker = MilvusApproximateRanker(
+        str(tmp_path / "g.db"), "approx", "g", paths, rows, np.zeros(3000, bool), [None] * 3000,
+        projection=projection,
+    )  # fmt: skip
+    exact, found = rows[:], []
+    for query in rng.normal(size=(20, 64)).astype(np.float32):
+        top = ranker.top(query, 10)
+        scores = exact[top] @ query
+        assert np.all(np.diff(scores) <= 1e-6)  # re-ranked: best first by the full score
+        found.append(len(set(top.tolist()) & set(top_k_rows(exact, query))) / 10)
+    assert np.mean(found) >= 0.95
+
+
+def top_k_rows(vectors: np.ndarray, query: np.ndarray) -> list[int]:
+    return np.argsort(-(vectors @ query), kind="stable")[:10].tolist()
