@@ -19,6 +19,10 @@ from inference.atomic import atomic_write
 from inference.models.preprocess import IMAGE_SUFFIXES, ImageError, load_image
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: What the page's file picker offers and Gradio lets through: images by MIME type, and each
+#: suffix the index reads by name, since a system without HEIC in its MIME table would turn an
+#: iPhone photo away before `add_files` saw it.
+UPLOAD_TYPES = ["image", *sorted(IMAGE_SUFFIXES)]
 MAX_FILES_PER_CALL = 50
 MAX_FILES_IN_FOLDER = 2000
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
