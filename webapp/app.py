@@ -34,10 +34,21 @@ from inference.policy import DISCLAIMER, POLICIES, SEARCH_REFUSED
 from inference.policy.languages import understood_names
 from inference.review.decisions import known_captions
 from inference.store.milvus import STORE_HELP, StoreError
+from webapp.library import (
+    NO_FILTERS,
+    FilterControls,
+    LibraryFilters,
+    copies_label,
+    copy_caption,
+    filters_of,
+    folder_choices,
+    group_rows,
+    result_caption,
+)
 from webapp.review import CSS as REVIEW_CSS
 from webapp.review import OwnerReview, ReviewSection, browser_js
 from webapp.tiles import ThumbnailGuard, ThumbnailStore
-from webapp.uploads import MAX_UPLOAD_BYTES, add_files
+from webapp.uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, add_files
 
 DEFAULT_UPLOADS = PROJECT_ROOT / "uploads"
 ADMIN_TOKEN_ENV = "PHOTO_SEARCH_ADMIN_TOKEN"
@@ -51,6 +62,9 @@ MAX_NOTICE_LINES = 20  # skipped files listed by name; the rest are counted
 #: The status line's picture of what "find similar" searched from: small, in the text.
 CSS = """
 #status img { height: 48px; width: auto; display: inline; vertical-align: middle; margin: 0 4px; }
+/* a result's caption says its probability, folder, date and copies: on as many lines as it needs,
+   not cut to "p = 0.69 · 2019/Home · 2019-0…" */
+#results .caption-label { max-width: calc(100% - 8px); white-space: normal; overflow-wrap: anywhere; }
 /* a phone: two columns that fit the width (Gradio's grid keeps 5 of at least 100 px, most off-screen),
    captions on as many lines as they need instead of cut to "p = 0.81 · f…" */
 @media (max-width: 640px) {
@@ -84,6 +98,7 @@ SCROLLING_EVENTS = (
     "ui_search_example",
     "ui_similar_result",
     "ui_similar_upload",
+    "ui_copies",
 )
 
 
@@ -94,12 +109,6 @@ def thumbnails_folder(policy: str, folders: list[Path]) -> str:
     their own view does not show, and would delete each other's as they were being fetched."""
     served = "\n".join(sorted(str(folder.resolve()) for folder in folders))
     return f"thumbnails-{policy}-{hashlib.sha1(served.encode()).hexdigest()[:12]}"
-
-
-def _caption(label: str, result: Result) -> str:
-    if result.score is None:  # a query the model cannot read: no probability to show
-        return result.image.name
-    return f"{label} {result.score:.2f} · {result.image.name}"
 
 
 class SearchApp:
@@ -125,6 +134,7 @@ class SearchApp:
         # view that withholds it, before any page or file request is answered from that view
         engine.on_view_change(self._prune_thumbnails)
         self._prune_thumbnails(engine.view)
+        self._folders: tuple[GalleryView | None, list[tuple[str, str]]] = (None, [])
 
     def _prune_thumbnails(self, view: GalleryView) -> None:
         self.thumbnails.prune(view.paths, view.stamps, view.restricted)
@@ -134,38 +144,102 @@ class SearchApp:
         which carries the sentence itself, so in the page it gets no caption to repeat it."""
         files = self.thumbnails.files_for([(r.image, r.restricted, r.stamp) for r in results])
         return [
-            (str(file), tile_caption if r.restricted else _caption(label, r))
+            (str(file), tile_caption if r.restricted else result_caption(label, r))
             for file, r in zip(files, results, strict=True)
         ]
 
     def _page(self, results: list[Result], label: str, status: str) -> Page:
         return self._items(results, label, None), status, [str(r.image) for r in results]
 
-    def search(self, query: str, k: float = 10, min_probability: float = 0.0) -> Page:
-        """Text search -> page."""
+    def search(
+        self, query: str, k: float = 10, min_probability: float = 0.0, filters: LibraryFilters = NO_FILTERS
+    ) -> Page:
+        """Text search -> page; `filters`: the library controls (dates, folder, newest first)."""
         try:
-            response = self.engine.search(query, k=int(k), min_probability=float(min_probability))
+            response = self.engine.search(
+                query, k=int(k), min_probability=float(min_probability), **filters.engine_options()
+            )
         except (QueryError, StoreError) as error:  # a store that is down: said, and the app serves on
             return [], f"**Error:** {error}", []
         if response.restricted:
             return [], f"**{SEARCH_REFUSED if response.refusal != 'script' else response.message}**", []
+        where = f" ({filters.describe()})" if filters.describe() else ""
         if not response.results:
-            cut = f"No image matches “{query.strip()}” with probability ≥ {min_probability:.2f}"
+            if response.notice and not response.weak and response.language is None:
+                return [], f"**{response.notice}**", []  # the filters hold no photo at all
+            cut = f"No image{where} matches “{query.strip()}” with probability ≥ {min_probability:.2f}"
             return [], cut + "; lower the cut-off to see weaker matches.", []
-        status = f"Results for “{query.strip()}”: {len(response.results)} of {len(self.engine)} images."
+        count = f"{len(response.results)} of {len(self.engine)} images"
+        status = f"Results for “{query.strip()}”{where}: {count}."
         if response.notice:
             status = f"**{response.notice}** {status}"
         if response.language is not None and float(min_probability) > 0:
             status += " The minimum-probability cut-off does not apply: this query has no probability."
         return self._page(response.results, "p =", status)
 
-    def more(self, query: str, k: float, min_probability: float, shown: list[str]) -> Page:
+    def more(
+        self,
+        query: str,
+        k: float,
+        min_probability: float,
+        shown: list[str],
+        filters: LibraryFilters = NO_FILTERS,
+    ) -> Page:
         """The page `shown` of `query`'s results with its next K appended (its top len(shown) + K:
-        the same first results, thumbnails already made)."""
-        items, status, paths = self.search(query, len(shown) + int(k), min_probability)
+        the same first results, thumbnails already made). A page that is not those results (a
+        group of copies, a picture's look-alikes, other words or filters since) gives way to
+        the first K of `query`."""
+        items, status, paths = self.search(query, len(shown) + int(k), min_probability, filters)
+        if shown and paths and paths[: len(shown)] != shown:
+            return self.search(query, k, min_probability, filters)
         if shown and len(paths) <= len(shown):
             status = f"No more results. {status}"
         return items, status, paths
+
+    def folder_choices(self) -> list[tuple[str, str]]:
+        """(label, value) of the library's folders for the Folder control, the whole library
+        first; worked out once per snapshot of the index (a million names take a while)."""
+        view = self.engine.view
+        cached, choices = self._folders
+        if cached is not view:
+            choices = folder_choices(view.names)
+            self._folders = (view, choices)
+        return choices
+
+    def copies_label(self, selected: int | None, shown: list[str]) -> str | None:
+        """The copies button's words for the result at `selected` on the page `shown`; None where
+        it has no copies, or is withheld (a tile has no caption, nor a group to open)."""
+        if selected is None or not 0 <= selected < len(shown):
+            return None
+        view = self.engine.view
+        rows = group_rows(view, Path(shown[selected]))
+        if len(rows) < 2 or view.restricted[rows].any():
+            return None
+        return copies_label(len(rows) - 1, selected + 1)
+
+    def copies(self, selected: int | None, shown: list[str]) -> Page:
+        """The group of copies of the result at `selected` on the page `shown`: the result, then
+        its copies, each served as a result is (a withheld one as the disclaimer tile)."""
+        if selected is None or not 0 <= selected < len(shown):
+            return [], "Select a result with copies first, then open its group.", shown
+        view = self.engine.view
+        rows = group_rows(view, Path(shown[selected]))
+        if rows and view.restricted[rows].any():  # one verdict per group: nothing of it is shown
+            return [], f"**{DISCLAIMER}** Its copies are not shown.", []
+        if len(rows) < 2:
+            return [], f"Result {selected + 1} has no copies in this library.", shown
+        pictures = [(view.paths[row], bool(view.restricted[row]), view.stamps[row]) for row in rows]
+        files = self.thumbnails.files_for(pictures)
+        items: GalleryItems = [
+            (str(file), None if hidden else copy_caption(view, row, place, selected + 1))
+            for place, (file, row, (_, hidden, _)) in enumerate(zip(files, rows, pictures, strict=True))
+        ]
+        count = f"{len(rows) - 1} {'copy' if len(rows) == 2 else 'copies'}"
+        status = (
+            f"Result {selected + 1} and its {count}: one photo, resized, recompressed or cropped. "
+            "Search again to go back to the results."
+        )
+        return items, status, [str(view.paths[row]) for row in rows]
 
     def search_api(self, query: str, offset: float = 0) -> GalleryItems:
         """The named API endpoint: query string (and how many results to skip, for the next
@@ -328,7 +402,9 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
             """A page for the UI: a new page closes the enlarged preview and forgets
             the previous page's selection (its index would point into the new one)."""
             items, message, paths = page
-            return gr.Gallery(value=items, selected_index=None), message, paths, None, gr.Button(SIMILAR)
+            gallery = gr.Gallery(value=items, selected_index=None)
+            # the copies button hides until a result with copies is selected
+            return gallery, message, paths, None, gr.Button(SIMILAR), gr.Button(visible=False)
 
         example_rows = None
         if examples:
@@ -344,6 +420,7 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         with gr.Row():
             k = gr.Slider(1, 50, value=10, step=1, label="Results (K)")
             cutoff = gr.Slider(0.0, 1.0, value=0.0, step=0.01, label="Minimum probability")
+        library = FilterControls.build(app.folder_choices())
         notice = app.skipped_notice()
         if notice:
             with gr.Accordion("Files skipped while indexing", open=False):
@@ -353,6 +430,7 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         more_button = gr.Button("More results", elem_id="more-button", size="sm")
         with gr.Row():
             similar_button = gr.Button(SIMILAR, elem_id="similar-button")
+            copies_button = gr.Button(visible=False, elem_id="copies-button")
             upload_query = gr.Image(type="filepath", label="…or find similar to a picture", height=160)
         uploads, token, add_status, review = None, None, None, None
         if app.uploads_allowed:  # otherwise the event does not exist: no API can add either
@@ -360,13 +438,13 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
                 if app.admin_token:
                     token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
                 uploads = gr.File(
-                    file_count="multiple", file_types=["image"], label="Pictures", elem_id="uploads"
+                    file_count="multiple", file_types=UPLOAD_TYPES, label="Pictures", elem_id="uploads"
                 )
                 add_status = gr.Markdown(elem_id="add-status")
             review = ReviewSection(app.review, bool(app.admin_token))
 
-        def text_search(text: str, top_k: float, cut: float) -> tuple:
-            return show(app.search(text, top_k, cut))
+        def text_search(text: str, top_k: float, cut: float, *controls) -> tuple:
+            return show(app.search(text, top_k, cut, filters_of(*controls)))
 
         # a picture search clears the box: the old words no longer describe the page
         def similar_to_result(index: int | None, paths: list[str], top_k: float) -> tuple:
@@ -378,24 +456,31 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         def add(files, secret="", progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
             return app.add_images(files, secret or "", progress=lambda done, total: progress((done, total)))
 
-        def more_results(text: str, top_k: float, cut: float, paths: list[str]) -> tuple:
+        def more_results(text: str, top_k: float, cut: float, paths: list[str], *controls) -> tuple:
             if not text.strip():  # a picture's look-alikes come in one page
-                return (gr.skip(), "Type words and search to page through their results.", *[gr.skip()] * 3)
-            return show(app.more(text, top_k, cut, paths))
+                return (gr.skip(), "Type words and search to page through their results.", *[gr.skip()] * 4)
+            return show(app.more(text, top_k, cut, paths, filters_of(*controls)))
 
-        def remember(evt: gr.SelectData):  # the button says which result it will search from
-            return evt.index, gr.Button(f"Find similar to result {evt.index + 1}")
+        def open_copies(index: int | None, paths: list[str]) -> tuple:
+            return show(app.copies(index, paths))
 
-        page = [results, status, shown, selected, similar_button]
+        def remember(paths: list[str], evt: gr.SelectData):  # the buttons say which result they act on
+            group = app.copies_label(evt.index, paths)
+            copies = gr.Button(group, visible=True) if group else gr.Button(visible=False)
+            return evt.index, gr.Button(f"Find similar to result {evt.index + 1}"), copies
+
+        page = [results, status, shown, selected, similar_button, copies_button]
         by_picture = [*page, query]
+        searched = [query, k, cutoff, *library.inputs]
         # UI-only events: private, each with its own api_name so "/search" stays the API's.
         wiring: list[tuple[Any, Any, Any, Any, str]] = [
-            (button.click, text_search, [query, k, cutoff], page, "ui_search_button"),
-            (query.submit, text_search, [query, k, cutoff], page, "ui_search_submit"),
-            (results.select, remember, None, [selected, similar_button], "ui_select"),
-            (more_button.click, more_results, [query, k, cutoff, shown], page, "ui_more"),
+            (button.click, text_search, searched, page, "ui_search_button"),
+            (query.submit, text_search, searched, page, "ui_search_submit"),
+            (results.select, remember, [shown], [selected, similar_button, copies_button], "ui_select"),
+            (more_button.click, more_results, [query, k, cutoff, shown, *library.inputs], page, "ui_more"),
             (similar_button.click, similar_to_result, [selected, shown, k], by_picture, "ui_similar_result"),
             (upload_query.upload, similar_to_upload, [upload_query, k], by_picture, "ui_similar_upload"),
+            (copies_button.click, open_copies, [selected, shown], page, "ui_copies"),
         ]
         if uploads is not None:
             inputs = [uploads, token] if token is not None else [uploads]
@@ -406,12 +491,26 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
             ui.load(lambda: gr.Accordion(label=app.review.label()), None, review.accordion,
                     api_name="ui_review_count", api_visibility="private")  # fmt: skip
 
-        def rerun(text: str, top_k: float, cut: float):  # K and the cut-off act at once on a typed query
-            return text_search(text, top_k, cut) if text.strip() else tuple(gr.skip() for _ in page)
+        # K, the cut-off and the library controls act at once on a typed query
+        def rerun(text: str, top_k: float, cut: float, *controls):
+            return (
+                text_search(text, top_k, cut, *controls) if text.strip() else tuple(gr.skip() for _ in page)
+            )
 
         if example_rows is not None:  # an example is a search: its words go into the box, then as typed
             example_event = example_rows.load_input_event.then
-            wiring.append((example_event, text_search, [query, k, cutoff], page, "ui_search_example"))
+            wiring.append((example_event, text_search, searched, page, "ui_search_example"))
+        # a typed date acts on Enter (not on each key); the folder and the order at once
+        for event, name in (
+            (library.after.submit, "ui_taken_from"),
+            (library.before.submit, "ui_taken_before"),
+            (library.folder.change, "ui_folder"),
+            (library.newest.change, "ui_newest"),
+        ):
+            wiring.append((event, rerun, searched, page, name))
+        # the folders as the index has them now, on every page load (a refresh may add some)
+        ui.load(lambda: _folder_control(app.folder_choices()), None, library.folder,
+                api_name="ui_folders", api_visibility="private")  # fmt: skip
         for event, callback, inputs, outputs, name in wiring:
             js = browser_js(name)
             done = event(callback, inputs, outputs, api_name=name, api_visibility="private", js=js)
@@ -421,7 +520,7 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
             # while a slider is dragged only the latest value waits: one search, not dozens
             slider.change(
                 rerun,
-                [query, k, cutoff],
+                searched,
                 page,
                 api_name=name,
                 api_visibility="private",
@@ -431,6 +530,11 @@ def build_ui(app: SearchApp, examples: list[str]) -> gr.Blocks:
         api_offset = gr.Number(value=0, precision=0, minimum=0, visible=False, label="offset")
         api_query.submit(app.search_api, [api_query, api_offset], results, api_name="search")
     return ui
+
+
+def _folder_control(choices: list[tuple[str, str]]) -> gr.Dropdown:
+    """The Folder control over `choices`, shown where there is a folder to choose."""
+    return gr.Dropdown(choices=choices, visible=len(choices) > 1)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

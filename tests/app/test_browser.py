@@ -2,6 +2,7 @@
 driven by Playwright. Screenshots land in test-artifacts/."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -290,3 +291,78 @@ def _waiting(page) -> int:
     section = page.get_by_text("Review withheld photos (")
     expect(section.first).to_be_visible(timeout=30_000)
     return int(section.first.inner_text().split("(")[1].split()[0])
+
+
+LIBRARY_SCREENSHOT = Path("/tmp/app_library.png")  # where a person looks first
+DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+@pytest.fixture()
+def captioned_library(data_dir: Path, tmp_path: Path):
+    from app_library import captioned_library_in
+
+    return captioned_library_in(data_dir, tmp_path / "photos")
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed (.ci/run installs it)")
+def test_a_library_by_date_with_more_results_and_a_group_of_copies(start_app, captioned_library):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = start_app(captioned_library.root)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser, page = _open(playwright, url, {"width": 1280, "height": 1000})
+        status, tiles = page.locator("#status"), page.locator("#results .thumbnail-item")
+        box = page.locator("#query textarea")
+        box.fill("a dog in the grass")
+        box.press("Enter")
+        expect(status).to_contain_text("Results for “a dog in the grass”", timeout=30_000)
+
+        page.get_by_text("Date, folder and order").click()  # folded: a phone's first screen stays
+        page.locator("#taken-from input").fill("2019-01-01")
+        before = page.locator("#taken-before input")
+        before.fill("2019-08-01")
+        before.press("Enter")  # a typed date acts on Enter
+        expect(status).to_contain_text(
+            "(taken from 2019-01-01, taken before 2019-08-01): 10 of", timeout=30_000
+        )
+        expect(tiles).to_have_count(10)
+        _each_day_within(tiles, "2019-01-01", "2019-08-01")
+
+        page.get_by_role("button", name="More results").click()  # the range holds 14 places
+        expect(status).to_contain_text("2019-08-01): 14 of", timeout=30_000)
+        expect(tiles).to_have_count(14)
+        captions = _each_day_within(tiles, "2019-01-01", "2019-08-01")
+
+        page.screenshot(path=str(ARTIFACTS / "library-results.png"), full_page=True)
+        grouped = next(place for place, caption in enumerate(captions) if caption and "+2 copies" in caption)
+        tiles.nth(grouped).click()
+        copies = page.locator("#copies-button")
+        expect(copies).to_have_text(f"Show the 2 copies of result {grouped + 1}", timeout=30_000)
+        copies.click()
+        expect(status).to_contain_text(f"Result {grouped + 1} and its 2 copies", timeout=30_000)
+        expect(tiles).to_have_count(3)
+        expect(page.locator(PREVIEW)).to_have_count(0)  # the group opens as a grid
+        expect(page.locator("#results img").nth(2)).to_be_visible()
+        group = [tiles.nth(place).locator(".caption-label").inner_text() for place in range(3)]
+        assert group[0].startswith(f"result {grouped + 1} · ") and group[2].startswith("copy 2 · "), group
+        assert {caption.rsplit(" · ", 1)[1] for caption in group} == captioned_library.copies[0]
+        page.mouse.move(0, 0)  # no tile lit up by the pointer left over it
+        page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
+        shutil.copy(ARTIFACTS / "library.png", LIBRARY_SCREENSHOT)
+        browser.close()
+
+
+def _each_day_within(tiles, start: str, end: str) -> list[str | None]:
+    """Each tile's caption (None for a withheld photo's tile, which has none), every shown day
+    checked to be from `start` and before `end`."""
+    captions: list[str | None] = []
+    for place in range(tiles.count()):
+        label = tiles.nth(place).locator(".caption-label")
+        captions.append(label.inner_text() if label.count() else None)
+    shown = [caption for caption in captions if caption]
+    assert shown, "every photo is withheld"
+    for caption in shown:
+        (day,) = DAY.findall(caption)
+        assert start <= day < end, caption
+    return captions
