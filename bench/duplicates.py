@@ -61,10 +61,18 @@ COPIES = {
 
 
 def _facts(hashes: list[tuple[int, int, int]]) -> RowFacts:
-    columns = np.array(hashes, dtype=np.int64).reshape(-1, 3)
-    rows = len(columns)
-    zeros = np.zeros(rows, np.int64)
-    return RowFacts(zeros, zeros.astype(np.int8), zeros.astype(np.int16), zeros, *columns.T, np.arange(rows))
+    whole, central90, central80 = np.array(hashes, dtype=np.int64).reshape(-1, 3).T
+    zeros = np.zeros(len(whole), np.int64)
+    return RowFacts(
+        zeros,
+        zeros.astype(np.int8),
+        zeros.astype(np.int16),
+        zeros,
+        whole,
+        central90,
+        central80,
+        np.arange(len(whole)),
+    )
 
 
 def measure(photos: list[Path], copies: int) -> dict:

@@ -62,6 +62,9 @@ def search(
         order = np.argsort(-view.facts.taken[rows], kind="stable")
         rows, probabilities, strengths = rows[order], probabilities[order], strengths[order]
     page = slice(offset, offset + k)
+    if not len(rows) and options.filters.any:
+        notice = f"No photo in this library is {options.filters.describe()}."
+        return SearchResponse(query, False, None, [], list(view.skipped), language, notice)
     if language is not None:
         # The calibration only ever saw English captions (a Russian query's own picture gets
         # half the probability its English original does, docs/log.md): the ranking is
@@ -70,9 +73,6 @@ def search(
         notice = language_notice(language, models.multilingual)
         return SearchResponse(query, False, None, results, list(view.skipped), language, notice)
     results = _results(view, rows[page], probabilities[page].tolist(), strengths[page], min_probability)
-    if not len(rows) and options.filters.any:
-        notice = f"No photo in this library is {options.filters.describe()}."
-        return SearchResponse(query, False, None, [], list(view.skipped), notice=notice)
     # whether anything matches well is the query's, not the page's: its best is the first
     best = float(probabilities.max()) if len(probabilities) else 0.0
     if best >= models.no_match_below:
@@ -105,8 +105,26 @@ def ranked(
         exhausted = len(ranked) < fetch
         if len(places) >= depth or exhausted:
             chosen = order[places[:depth]]
-            return rows[chosen], probabilities[chosen], strengths[chosen]
+            shown = _originals(view, rows[chosen]) if options.group_copies else rows[chosen]
+            if np.array_equal(shown, rows[chosen]):
+                return shown, probabilities[chosen], strengths[chosen]
+            return shown, models.probabilities(vector, view.vectors_at(shown))[0], strengths[chosen]
         fetch *= 2
+
+
+def _originals(view: GalleryView, rows: np.ndarray) -> np.ndarray:
+    """Each of `rows` [m] replaced by the largest file of its group of copies: a group's place is
+    won by whichever copy matches best, and shown as its original, not a thumbnail of it."""
+    if not view.copies:
+        return rows
+    assert view.facts is not None
+    shown = rows.copy()
+    for place, row in enumerate(rows.tolist()):
+        group = view.copies.get(int(view.facts.group[row]))
+        if group is not None:
+            sizes = [(stamp[0] if (stamp := view.stamps[member]) else -1) for member in group.tolist()]
+            shown[place] = group[int(np.argmax(sizes))]
+    return shown
 
 
 def _one_per_group(view: GalleryView, rows: np.ndarray) -> np.ndarray:

@@ -261,3 +261,13 @@ def test_a_filtered_search_ranks_the_same_in_every_store(
         expected = photos.search("a dog on the grass", k=5, after=after, under=under)
         found = other.search("a dog on the grass", k=5, after=after, under=under)
         assert [r.image for r in found.results] == [r.image for r in expected.results]
+
+
+def test_a_group_is_shown_as_its_largest_file(photos, library):
+    """The small copy's own name wins the group its place; the place shows the original."""
+    group = library.copies[1]
+    small = next(name for name in group if name.endswith("-small.jpg"))
+    original = next(name for name in group if not name.startswith("copies/"))
+    first = photos.search(Path(small).stem, k=3).results[0]
+    assert first.image == library.root / original
+    assert library.root / small in first.copies

@@ -311,8 +311,8 @@ def test_a_search_held_past_its_deadline_is_told_from_a_failed_one(code, message
 
 
 def test_the_approximate_store_re_ranks_its_candidates_with_the_full_vectors(tmp_path):
-    """Candidates from the projection's HNSW index, re-ranked with the full codes read back by
-    key: the order of what comes back is exact, and the exact top 10 is found."""
+    """Candidates from the projection's HNSW index, re-ranked with the full codes stored beside
+    each: the order of what comes back is exact, and the exact top 10 is found."""
     from inference.store.milvus import MilvusApproximateRanker
     from inference.store.projection import Projection
 
