@@ -91,7 +91,7 @@ def ranked(
     copies in one place (its best photo for this query): rows [m], probabilities [m], word
     strengths [m], m <= depth. Ranks deeper while copies take places, until `depth` fill."""
     mask = view.mask(options.filters)
-    words = options.words_of(view).match(text, mask) if options.words != "off" else {}
+    words = _word_candidates(view, vector[0], text, depth, mask, options)
     fetch = depth
     while True:
         ranked = view.top(vector[0], fetch, mask=mask)
@@ -110,6 +110,35 @@ def ranked(
                 return shown, probabilities[chosen], strengths[chosen]
             return shown, models.probabilities(vector, view.vectors_at(shown))[0], strengths[chosen]
         fetch *= 2
+
+
+#: word hits scored one by one up to this many; past it, each strength level's best rows come
+#: from the ranker over that level alone (a folder word can name a million photos)
+WORD_HITS_SCORED = 2_000
+
+
+def _word_candidates(
+    view: GalleryView,
+    query: np.ndarray,
+    text: str,
+    depth: int,
+    mask: np.ndarray | None,
+    options: SearchOptions,
+) -> dict[int, float]:
+    """Row -> word strength of the rows words may lift into the first `depth` places: every hit,
+    or, past WORD_HITS_SCORED, the `depth` semantically best of each strength level (the fused
+    order within a level is the semantic one, so nothing that could place is left out)."""
+    if options.words == "off":
+        return {}
+    strength = options.words_of(view).strengths(text, mask)
+    hits = np.nonzero(strength)[0]
+    if len(hits) <= WORD_HITS_SCORED:
+        return dict(zip(hits.tolist(), strength[hits].tolist(), strict=True))
+    found: dict[int, float] = {}
+    for level in np.unique(strength[hits]):
+        rows = view.top(query, depth * 2, mask=strength == level)  # room for copies sharing places
+        found.update((row, float(level)) for row in rows.tolist())
+    return found
 
 
 def _originals(view: GalleryView, rows: np.ndarray) -> np.ndarray:

@@ -18,10 +18,11 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
-from inference.policy.names import name_parts, name_text
+from inference.policy.names import name_text
 
 #: logits a full word match adds: more than the whole range of calibrated logits (p 0.001-0.999
 #: spans 14), so it comes first
@@ -43,27 +44,48 @@ class WordIndex:
     captions [N] (each row's captions)."""
 
     def __init__(self, names: Sequence[str], captions: Sequence[Iterable[str]] | None = None) -> None:
-        postings: dict[str, set[int]] = defaultdict(set)
+        postings: dict[str, list[int]] = defaultdict(list)
         for row, name in enumerate(names):
-            words = [word for part in name_parts(name) for word in tokens(name_text(part))]
+            words = set(_name_words(name))
             for caption in captions[row] if captions is not None else ():
-                words += tokens(caption)
+                words.update(tokens(caption))
             for word in words:
-                postings[word].add(row)
+                postings[word].append(row)
         self.rows = len(names)
-        self.postings = {word: np.fromiter(rows, np.int64, len(rows)) for word, rows in postings.items()}
+        self.postings = dict(postings)  # lists: an array per word of a million names costs seconds
 
     def weight(self, word: str) -> float:
         found = self.postings.get(word)
         return math.log(1 + self.rows / (len(found) if found is not None else 1))
 
-    def match(self, query: str, mask: np.ndarray | None = None) -> dict[int, float]:
-        """Row -> strength in (0, 1] of each row (that `mask` [N] lets through) some query word names."""
+    def strengths(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
+        """[N] strength in [0, 1] of each row (0 where `mask` [N] leaves it out) for `query`."""
         words = list(dict.fromkeys(tokens(query)))
         total = sum(self.weight(word) for word in words)
-        strength: dict[int, float] = defaultdict(float)
+        strength = np.zeros(self.rows, np.float64)
         for word in words:
-            for row in self.postings.get(word, np.zeros(0, np.int64)).tolist():
-                if mask is None or mask[row]:
-                    strength[row] += self.weight(word) / total
-        return dict(strength)
+            rows = self.postings.get(word)
+            if rows:
+                strength[np.asarray(rows, np.int64)] += self.weight(word) / total
+        if mask is not None:
+            strength[~mask] = 0.0
+        return strength
+
+    def match(self, query: str, mask: np.ndarray | None = None) -> dict[int, float]:
+        """Row -> strength in (0, 1] of each row (that `mask` [N] lets through) some query word names."""
+        strength = self.strengths(query, mask)
+        rows = np.nonzero(strength)[0]
+        return dict(zip(rows.tolist(), strength[rows].tolist(), strict=True))
+
+
+@lru_cache(maxsize=65_536)
+def _part_words(part: str) -> tuple[str, ...]:
+    # a library's folders repeat in every name under them: each is read once
+    return tuple(tokens(name_text(part)))
+
+
+def _name_words(name: str) -> list[str]:
+    """Words of a gallery-relative name's folders and file stem (its suffix is no word)."""
+    *folders, file = name.split("/")
+    stem = file.rsplit(".", 1)[0] if "." in file[1:] else file
+    return [word for folder in folders for word in _part_words(folder)] + tokens(name_text(stem))

@@ -271,3 +271,15 @@ def test_a_group_is_shown_as_its_largest_file(photos, library):
     first = photos.search(Path(small).stem, k=3).results[0]
     assert first.image == library.root / original
     assert library.root / small in first.copies
+
+
+def test_many_word_hits_rank_as_few(photos, monkeypatch):
+    """Past WORD_HITS_SCORED hits each strength level's best come from the ranker over that level
+    alone: the page is the one every hit scored one by one gives."""
+    from inference.engine import searching
+
+    expected = photos.search("people in Lisbon 2020", k=10)
+    monkeypatch.setattr(searching, "WORD_HITS_SCORED", 0)
+    found = photos.search("people in Lisbon 2020", k=10)
+    assert [r.image for r in found.results] == [r.image for r in expected.results]
+    assert any(r.words > 0 for r in found.results)
