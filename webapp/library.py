@@ -14,10 +14,10 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
+from inference.engine.filters import Filters
 from inference.engine.options import NEWEST_OF
 from inference.engine.responses import Result
 from inference.engine.view import GalleryView
-from inference.store.facts import taken_text
 
 WHOLE_LIBRARY = "Whole library"
 FILE_TIME = " (file time)"  # how inference/store/facts.py `taken_text` marks a date from the file
@@ -44,14 +44,11 @@ class LibraryFilters:
         }
 
     def describe(self) -> str:
-        """The filters in words ("taken from 2021-01-01, under 2021/Lisbon"), "" if none."""
-        said = [
-            f"taken from {self.after.strip()}" if self.after.strip() else "",
-            f"taken before {self.before.strip()}" if self.before.strip() else "",
-            f"under {self.under}" if self.under else "",
-            f"the best {NEWEST_OF} newest first" if self.newest_first else "",
-        ]
-        return ", ".join(part for part in said if part)
+        """The filters in words ("taken from 2021-01-01, under 2021/Lisbon"), "" if none; call
+        it once the engine has taken them (it raises QueryError for a date it cannot read)."""
+        said = Filters.of(self.after, self.before, self.under or None).describe()
+        newest = f"the best {NEWEST_OF} newest first" if self.newest_first else ""
+        return ", ".join(part for part in (said, newest) if part)
 
 
 NO_FILTERS = LibraryFilters()
@@ -87,26 +84,14 @@ def result_caption(label: str, result: Result) -> str:
 def group_rows(view: GalleryView, path: Path) -> list[int]:
     """The rows of `path`'s group of copies in `view`, its own row first ([] if not indexed)."""
     row = view.row_of.get(path.resolve())
-    if row is None:
-        return []
-    if view.facts is None:
-        return [row]
-    group = view.copies.get(int(view.facts.group[row]))
-    others = [] if group is None else [other for other in group.tolist() if other != row]
-    return [row, *others]
+    return [] if row is None else [row, *view.copies_of(row)]
 
 
 def copy_caption(view: GalleryView, row: int, place: int, result: int) -> str:
     """A copy's caption in its group's page, with its pixel size (which copy is the original)
     and its path: "result 3 · 2019-01-01 · 500×375 · 2019/Home/x.jpg", "copy 1 · 2019-01-01 ·
     250×187 · copies/x-small.jpg"."""
-    parts = [f"result {result}" if place == 0 else f"copy {place}"]
-    if view.facts is not None:
-        facts = view.facts
-        parts.append(
-            short_date(taken_text(int(facts.taken[row]), int(facts.source[row]), int(facts.offset[row])))
-            or ""
-        )
+    parts = [f"result {result}" if place == 0 else f"copy {place}", short_date(view.taken_of(row)) or ""]
     try:
         with Image.open(view.paths[row]) as image:  # the header only: no pixels are decoded
             parts.append(f"{image.width}×{image.height}")

@@ -20,7 +20,6 @@ from inference.models.exported import QueryVectors, SearchModels
 from inference.models.preprocess import load_image
 from inference.policy import DISCLAIMER, query_verdict, query_verdicts, warm_up
 from inference.policy.languages import language_notice, query_language
-from inference.store.facts import taken_text
 
 
 def search(
@@ -207,17 +206,11 @@ def _results(
 ) -> list[Result]:
     """Results for `rows` [m] with their scores [m] (None: no probability) and word strengths [m];
     those under `minimum` left out."""
-    facts = view.facts
     results = []
     for place, row in enumerate(rows.tolist()):
         score = scores[place]
         if minimum is not None and score is not None and score < minimum:
             continue
-        group = view.copies.get(int(facts.group[row])) if facts is not None else None
-        copies = [] if group is None else [view.paths[other] for other in group.tolist() if other != row]
-        taken = None
-        if facts is not None:
-            taken = taken_text(int(facts.taken[row]), int(facts.source[row]), int(facts.offset[row]))
         results.append(
             Result(
                 view.paths[row],
@@ -225,8 +218,8 @@ def _results(
                 bool(view.restricted[row]),
                 view.stamps[row],
                 folder=view.folder_of(row),
-                taken=taken,
-                copies=copies,
+                taken=view.taken_of(row),
+                copies=[view.paths[other] for other in view.copies_of(row)],
                 words=0.0 if strengths is None else float(strengths[place]),
             )
         )

@@ -13,7 +13,7 @@ import numpy as np
 from inference.engine.filters import Filters, filter_mask
 from inference.engine.words import WordIndex
 from inference.review.decisions import known_captions
-from inference.store.facts import RowFacts
+from inference.store.facts import RowFacts, taken_text
 from inference.store.index import GalleryPaths
 from inference.store.ranking import ApproximateRanker, Ranker, top_k
 from inference.store.vectors import Int8Rows
@@ -122,6 +122,20 @@ class GalleryView:
             known = known_captions(part.gallery) if part.gallery is not None else {}
             captions += [known.get(name, []) for name in _part_names(part)]
         return WordIndex(self.names, captions)
+
+    def copies_of(self, row: int) -> list[int]:
+        """The other rows of `row`'s group of copies ([] for a photo with none)."""
+        if self.facts is None:
+            return []
+        group = self.copies.get(int(self.facts.group[row]))
+        return [] if group is None else [other for other in group.tolist() if other != row]
+
+    def taken_of(self, row: int) -> str | None:
+        """When `row` was taken (inference/store/facts.py `taken_text`); None where unknown."""
+        if self.facts is None:
+            return None
+        facts = self.facts
+        return taken_text(int(facts.taken[row]), int(facts.source[row]), int(facts.offset[row]))
 
     def folder_of(self, row: int) -> str:
         """The folder holding `row`, relative to its gallery folder ("" at its top)."""

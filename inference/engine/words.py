@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from inference.policy.names import name_text
+from inference.policy.names import name_parts, name_text
 
 #: logits a full word match adds: more than the whole range of calibrated logits (p 0.001-0.999
 #: spans 14), so it comes first
@@ -86,6 +86,5 @@ def _part_words(part: str) -> tuple[str, ...]:
 
 def _name_words(name: str) -> list[str]:
     """Words of a gallery-relative name's folders and file stem (its suffix is no word)."""
-    *folders, file = name.split("/")
-    stem = file.rsplit(".", 1)[0] if "." in file[1:] else file
+    *folders, stem = name_parts(name)
     return [word for folder in folders for word in _part_words(folder)] + tokens(name_text(stem))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import PurePosixPath
 
 import numpy as np
 
@@ -24,9 +23,10 @@ def name_text(part: str) -> str:
 
 
 def name_parts(name: str) -> list[str]:
-    """A gallery-relative path's folder names and file stem ("a/b/c.jpg" -> ["a", "b", "c"])."""
-    path = PurePosixPath(name)
-    return [*path.parent.parts, path.stem] if str(path.parent) != "." else [path.stem]
+    """A gallery-relative path's folder names and file stem ("a/b/c.jpg" -> ["a", "b", "c"]), split
+    as strings: a PurePosixPath per photo costs seconds over a million names."""
+    *folders, file = name.split("/")
+    return [*folders, file.rsplit(".", 1)[0] if "." in file[1:] else file]
 
 
 @lru_cache(maxsize=65_536)
